@@ -1,0 +1,5 @@
+import sys
+
+from function.cli import main
+
+sys.exit(main())
