@@ -1,0 +1,124 @@
+"""The command line: the KRM function (stdin to stdout), standalone mode, and docs."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import traceback
+from typing import Any
+
+USAGE = """\
+usage: inject-docker                          KRM function: ResourceList on stdin, out on stdout
+       inject-docker --config CONFIG PATH...  standalone: plain manifests (files, folders, or -)
+       inject-docker schema                   JSON Schema and KRMFunctionDefinition of the config
+       inject-docker --help
+
+Gives the selected Pods, Jobs and CronJobs (and other workloads a selector names)
+a Docker daemon: a Docker-in-Docker native sidecar (mode: sidecar, the default)
+or a per-node daemon run by a DaemonSet (mode: daemonset). mode: audit reports
+workloads that mount a host container runtime socket, changing nothing.
+
+options:
+  --config FILE   functionConfig for standalone mode (InjectDocker or ConfigMap)
+  --debug         show a traceback on unexpected errors
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    # The run is short and builds no reference cycles worth collecting; the
+    # collector's passes over the parsed nodes cost more than they free.
+    gc.disable()
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    args = [a for a in args if a != "--debug"]
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as error:  # the last line of defence: one sentence, no traceback
+        if debug:
+            traceback.print_exc()
+        print(
+            f"inject-docker: internal error: {error!r} (run with --debug for details)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _dispatch(args: list[str]) -> int:
+    if args and args[0] in ("-h", "--help", "help"):
+        sys.stdout.write(_help())
+        return 0
+    if args and args[0] == "schema":
+        from function import schema
+
+        sys.stdout.write(schema.render(args[1:]))
+        return 0
+    if not args:
+        return _krm()
+    parser = argparse.ArgumentParser(prog="inject-docker", add_help=False)
+    parser.add_argument("--config")
+    parser.add_argument("paths", nargs="*")
+    try:
+        options = parser.parse_args(args)
+    except SystemExit:
+        return 2
+    if not options.paths:
+        print(
+            "inject-docker: standalone mode needs at least one file, folder or -", file=sys.stderr
+        )
+        return 2
+    from function import standalone
+
+    return standalone.run(options.config, options.paths)
+
+
+def _help() -> str:
+    return USAGE + (
+        "\nThe full config reference: the README, section 'Config reference', or\n"
+        "`inject-docker schema`.\n"
+    )
+
+
+def _krm() -> int:
+    from function import resourcelist
+
+    text = sys.stdin.read()
+    try:
+        rl = resourcelist.read(text)
+    except resourcelist.InputError as error:
+        print(f"inject-docker: {error}", file=sys.stderr)
+        return 1
+    output, results = process(rl)
+    sys.stdout.write(output)
+    for result in results:
+        if result.severity == "error":
+            print(result.as_line(), file=sys.stderr)
+    return 1 if any(r.severity == "error" for r in results) else 0
+
+
+def process(rl: Any) -> tuple[str, list[Any]]:
+    """Run the function on a read ResourceList: (output text, all results)."""
+    from function import resourcelist
+
+    if not rl.kinds and not rl.function_config:
+        return rl.text, []  # nothing to change and nothing to check
+    from function import config as configlib
+    from function import transform
+    from function.results import Result
+
+    try:
+        config = configlib.load(rl.function_config)
+    except configlib.ConfigError as error:
+        problems = [
+            Result(f"invalid functionConfig: {message}", "error", field=path or None)
+            for path, message in error.problems
+        ]
+        output, _ = resourcelist.write(rl, {}, [], problems)
+        return output, problems
+    outcome = transform.transform(config, rl.items_of_kinds(transform.kinds_to_read(config)))
+    output, extra = resourcelist.write(rl, outcome.changed, outcome.added, outcome.results)
+    return output, outcome.results + extra

@@ -1,0 +1,110 @@
+"""The record of what the function added to a workload, so a later run can update it.
+
+The record lives in one annotation on the workload's own metadata (not on the
+pod template, so writing it never restarts a Deployment's pods). A run first
+takes out everything the record names, then wires the workload afresh: running
+the function again with the same config gives the same bytes, and with a new
+config replaces the old wiring instead of adding a second daemon.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+MARKER_ANNOTATION = "inject-docker.dev/injected"
+_CONTAINER_LISTS = ("initContainers", "containers")
+
+
+@dataclass
+class Record:
+    mode: str
+    containers: list[str] = field(default_factory=list)  # daemon containers added
+    volumes: list[str] = field(default_factory=list)  # volumes added (their mounts too)
+    clients: list[str] = field(default_factory=list)  # containers given DOCKER_HOST etc.
+    env: list[str] = field(default_factory=list)  # env variables added to the clients
+    pod: dict[str, Any] = field(default_factory=dict)  # pod-level fields set
+
+    def to_annotation(self) -> str:
+        kept = {k: v for k, v in asdict(self).items() if v or k == "mode"}
+        return json.dumps(kept, separators=(",", ":"), sort_keys=True)
+
+
+def read(resource: dict[str, Any]) -> Record | None:
+    """The record on `resource`, or None when it has none that can be read."""
+    meta = resource.get("metadata")
+    annotations = meta.get("annotations") if isinstance(meta, dict) else None
+    raw = annotations.get(MARKER_ANNOTATION) if isinstance(annotations, dict) else None
+    if not isinstance(raw, str):
+        return None
+    try:
+        data = json.loads(raw)
+        return Record(**data) if isinstance(data, dict) else None
+    except (ValueError, TypeError):
+        return None
+
+
+def write(resource: dict[str, Any], record: Record) -> None:
+    meta = resource.setdefault("metadata", {})
+    annotations = meta.get("annotations")
+    if not isinstance(annotations, dict):
+        annotations = meta["annotations"] = {}
+    annotations[MARKER_ANNOTATION] = record.to_annotation()
+
+
+def erase(resource: dict[str, Any]) -> None:
+    meta = resource.get("metadata")
+    annotations = meta.get("annotations") if isinstance(meta, dict) else None
+    if isinstance(annotations, dict) and MARKER_ANNOTATION in annotations:
+        del annotations[MARKER_ANNOTATION]
+        if not annotations:
+            del meta["annotations"]
+
+
+def containers_of(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every container and init container of a pod spec."""
+    out: list[dict[str, Any]] = []
+    for key in _CONTAINER_LISTS:
+        listed = spec.get(key)
+        if isinstance(listed, list):
+            out.extend(c for c in listed if isinstance(c, dict))
+    return out
+
+
+def remove_named(
+    holder: dict[str, Any], key: str, names: set[str], attribute: str = "name"
+) -> bool:
+    """Drop entries of `holder[key]` whose `attribute` is in `names`; drop the key if emptied."""
+    listed = holder.get(key)
+    if not isinstance(listed, list):
+        return False
+    kept = [e for e in listed if not (isinstance(e, dict) and e.get(attribute) in names)]
+    if len(kept) == len(listed):
+        return False
+    if kept:
+        holder[key] = kept
+    else:
+        del holder[key]
+    return True
+
+
+def undo(spec: dict[str, Any], record: Record) -> None:
+    """Take out of the pod spec everything `record` says the function added."""
+    for key in _CONTAINER_LISTS:
+        remove_named(spec, key, set(record.containers))
+    remove_named(spec, "volumes", set(record.volumes))
+    for container in containers_of(spec):
+        remove_named(container, "volumeMounts", set(record.volumes))
+        if container.get("name") in record.clients:
+            remove_named(container, "env", set(record.env))
+    for key, value in record.pod.items():
+        current = spec.get(key)
+        if isinstance(value, dict) and isinstance(current, dict):
+            for sub_key, sub_value in value.items():
+                if current.get(sub_key) == sub_value:
+                    del current[sub_key]
+            if not current:
+                del spec[key]
+        elif current == value:
+            del spec[key]

@@ -1,0 +1,80 @@
+"""Results: what the function tells its caller about each resource it looked at."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Severity = Literal["error", "warning", "info"]
+
+# Annotations that say which file a resource came from.
+PATH_ANNOTATIONS = ("config.kubernetes.io/path", "internal.config.kubernetes.io/path")
+INDEX_ANNOTATIONS = ("config.kubernetes.io/index", "internal.config.kubernetes.io/index")
+
+
+@dataclass(frozen=True)
+class Result:
+    message: str
+    severity: Severity = "info"
+    resource: dict[str, str] | None = None  # apiVersion, kind, name, namespace
+    field: str | None = None
+    file: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The KRM `results` entry."""
+        out: dict[str, Any] = {"message": self.message, "severity": self.severity}
+        if self.resource:
+            out["resourceRef"] = dict(self.resource)
+        if self.field:
+            out["field"] = {"path": self.field}
+        if self.file:
+            out["file"] = dict(self.file)
+        return out
+
+    def as_line(self) -> str:
+        """One plain sentence for stderr."""
+        where = ""
+        if self.resource:
+            ref = self.resource
+            name = f"{ref['namespace']}/{ref['name']}" if ref.get("namespace") else ref["name"]
+            where = f"{ref['kind']} {name}"
+            if self.file:
+                where += f" ({self.file['path']})"
+            where += ": "
+        field = f" [{self.field}]" if self.field else ""
+        return f"inject-docker: {self.severity}: {where}{self.message}{field}"
+
+
+def reference(resource: dict[str, Any]) -> dict[str, str]:
+    meta = resource.get("metadata") or {}
+    ref = {
+        "apiVersion": str(resource.get("apiVersion", "")),
+        "kind": str(resource.get("kind", "")),
+        "name": str(meta.get("name", "")),
+    }
+    if meta.get("namespace"):
+        ref["namespace"] = str(meta["namespace"])
+    return ref
+
+
+def file_of(resource: dict[str, Any]) -> dict[str, Any] | None:
+    annotations = (resource.get("metadata") or {}).get("annotations") or {}
+    path = next((annotations[a] for a in PATH_ANNOTATIONS if a in annotations), None)
+    if path is None:
+        return None
+    out: dict[str, Any] = {"path": str(path)}
+    index = next((annotations[a] for a in INDEX_ANNOTATIONS if a in annotations), None)
+    if index is not None and str(index).isdigit():
+        out["index"] = int(index)
+    return out
+
+
+def about(
+    resource: dict[str, Any], message: str, severity: Severity = "info", field: str | None = None
+) -> Result:
+    """A result that points at `resource` and the file it came from."""
+    return Result(message, severity, reference(resource), field, file_of(resource))
+
+
+def has_errors(results: list[Result]) -> bool:
+    return any(r.severity == "error" for r in results)

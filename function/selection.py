@@ -1,0 +1,68 @@
+"""Which resources the function changes: selectors, exclusions and opt-out annotations."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from function import labels
+from function.config import Config, Selector
+from function.podspecs import DEFAULT_KINDS, group_of, is_workload
+
+INJECT_ANNOTATION = "inject-docker.dev/inject"
+CONTAINERS_ANNOTATION = "inject-docker.dev/containers"
+MODE_ANNOTATION = "inject-docker.dev/mode"
+
+
+def annotations_of(resource: dict[str, Any]) -> dict[str, Any]:
+    meta = resource.get("metadata")
+    found = meta.get("annotations") if isinstance(meta, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def _labels_of(resource: dict[str, Any]) -> dict[str, Any]:
+    meta = resource.get("metadata")
+    found = meta.get("labels") if isinstance(meta, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def matches(selector: Selector, resource: dict[str, Any]) -> bool:
+    """kustomize patch-target semantics: every field that is set must match."""
+    api_version = str(resource.get("apiVersion", ""))
+    meta = resource.get("metadata") if isinstance(resource.get("metadata"), dict) else {}
+    checks = (
+        selector.group is None or group_of(api_version) == selector.group,
+        selector.version is None or api_version.rpartition("/")[2] == selector.version,
+        selector.kind is None or resource.get("kind") == selector.kind,
+        selector.name is None or re.fullmatch(selector.name, str(meta.get("name", ""))),
+        selector.namespace is None
+        or re.fullmatch(selector.namespace, str(meta.get("namespace", ""))),
+        selector.label_selector is None
+        or labels.matches(labels.parse(selector.label_selector), _labels_of(resource)),
+        selector.annotation_selector is None
+        or labels.matches(labels.parse(selector.annotation_selector), annotations_of(resource)),
+    )
+    return all(checks)
+
+
+def is_selected(config: Config, resource: dict[str, Any]) -> bool:
+    """True when `resource` is a workload the config asks to change."""
+    kind = resource.get("kind")
+    if not isinstance(kind, str) or not is_workload(str(resource.get("apiVersion", "")), kind):
+        return False
+    if str(annotations_of(resource).get(INJECT_ANNOTATION, "")).lower() == "false":
+        return False
+    if config.selectors:
+        chosen = any(
+            matches(s, resource) and (kind in DEFAULT_KINDS or s.kind == kind)
+            for s in config.selectors
+        )
+    else:
+        chosen = kind in DEFAULT_KINDS
+    return chosen and not any(matches(s, resource) for s in config.exclude)
+
+
+def candidate_kinds(config: Config) -> frozenset[str]:
+    """Kinds worth reading at all: everything else passes through unread."""
+    named = {s.kind for s in config.selectors if s.kind}
+    return DEFAULT_KINDS | named

@@ -1,0 +1,378 @@
+"""Edit YAML text in place, guided by the nodes a YAML composer made of it.
+
+Rewriting a resource through a round-trip YAML library costs far more than the
+rest of the function and still reflows what the user wrote. Instead, `diff`
+compares the value a node was read as with the value wanted, and returns the
+smallest text edits that turn one into the other: a key or sequence entry
+inserted, deleted or replaced, a scalar rewritten. Text that is not edited is
+kept byte for byte, comments included.
+
+Block collections are edited line by line. A flow collection (`[...]`, `{...}`)
+that changes is rewritten whole, in flow style. What cannot be edited safely
+raises `Unpatchable`, and the caller rewrites the whole resource instead.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from function import emit
+from function.emit import SeqStyle
+
+
+class Unpatchable(Exception):
+    """The wanted change cannot be made as a local text edit."""
+
+
+@dataclass(frozen=True, order=True)
+class Edit:
+    start: int
+    end: int
+    text: str
+
+
+def apply(text: str, edits: list[Edit], offset: int = 0) -> str:
+    """`text` with `edits` made; edit positions are `offset` plus an index into `text`."""
+    pieces: list[str] = []
+    position = offset
+    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
+        if edit.start < position:
+            raise Unpatchable("two edits overlap")
+        pieces.append(text[position - offset : edit.start - offset])
+        pieces.append(edit.text)
+        position = edit.end
+    pieces.append(text[position - offset :])
+    return "".join(pieces)
+
+
+# --- positions in the text -------------------------------------------------
+
+
+def line_start(text: str, index: int) -> int:
+    return text.rfind("\n", 0, index) + 1
+
+
+def next_line(text: str, index: int) -> int:
+    found = text.find("\n", index)
+    return len(text) if found < 0 else found + 1
+
+
+def _is_block(node: Node) -> bool:
+    return isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style and node.value
+
+
+def _content_end(node: Node) -> int:
+    """Index just past the last character of the node's own content."""
+    while _is_block(node):
+        last = node.value[-1]
+        node = last[1] if isinstance(node, MappingNode) else last
+    return node.end_mark.index
+
+
+def after(text: str, node: Node) -> int:
+    """Start of the line that follows the node's content (after any trailing comment)."""
+    end = _content_end(node)
+    if end == 0 or text[end - 1] == "\n":
+        return end
+    return next_line(text, end)
+
+
+def _climb_comments(text: str, start: int, floor: int) -> int:
+    """Move `start` (a line start) up over the comment lines directly above it."""
+    while start > floor:
+        previous = line_start(text, start - 1)
+        if previous < floor or not text[previous : start - 1].lstrip().startswith("#"):
+            break
+        start = previous
+    return start
+
+
+def _starts_line(text: str, index: int) -> bool:
+    begin = line_start(text, index)
+    return not text[begin:index].strip()
+
+
+def _dash(text: str, entry: Node) -> int:
+    """Index of the `-` that introduces a block sequence entry."""
+    dash = text.rfind("-", 0, entry.start_mark.index)
+    if dash < 0 or not _starts_line(text, dash):
+        raise Unpatchable("sequence entry does not start its own line")
+    return dash
+
+
+def column(text: str, index: int) -> int:
+    return index - line_start(text, index)
+
+
+# --- the edits of one collection -------------------------------------------
+
+
+def _key_column(mapping: MappingNode) -> int:
+    return mapping.value[0][0].start_mark.column
+
+
+def _pair_start(text: str, mapping: MappingNode, i: int) -> int | None:
+    """Where a pair inserted before pair `i` goes, or None if pair `i` shares a line."""
+    key = mapping.value[i][0].start_mark.index
+    if not _starts_line(text, key):
+        return None
+    floor = after(text, mapping.value[i - 1][1]) if i else 0
+    return _climb_comments(text, line_start(text, key), floor)
+
+
+def _pair_span(text: str, mapping: MappingNode, i: int) -> tuple[int, int, bool]:
+    """(start, end, starts mid-line) of pair `i`, comments above it excluded."""
+    key = mapping.value[i][0].start_mark.index
+    end = after(text, mapping.value[i][1])
+    if _starts_line(text, key):
+        return line_start(text, key), end, False
+    return key, end, True
+
+
+def insert_pair(
+    text: str, mapping: MappingNode, before: int | None, key: str, value: Any, style: SeqStyle
+) -> Edit:
+    """Insert `key: value` before pair `before` (None: after the last pair)."""
+    indent = _key_column(mapping)
+    rendered = emit.pair(key, value, indent, style)
+    if before is not None:
+        at = _pair_start(text, mapping, before)
+        if at is not None:
+            return Edit(at, at, rendered)
+    at = after(text, mapping.value[-1][1])
+    if at == len(text) and text and not text.endswith("\n"):
+        rendered = "\n" + rendered
+    return Edit(at, at, rendered)
+
+
+def delete_pair(text: str, mapping: MappingNode, i: int) -> Edit:
+    start, end, mid_line = _pair_span(text, mapping, i)
+    if mid_line:
+        if i + 1 >= len(mapping.value):
+            raise Unpatchable("cannot delete the only key of a sequence entry")
+        # The next key moves up to take this one's place after the dash.
+        end = mapping.value[i + 1][0].start_mark.index
+    return Edit(start, end, "")
+
+
+def replace_pair(text: str, mapping: MappingNode, i: int, value: Any, style: SeqStyle) -> Edit:
+    start, end, mid_line = _pair_span(text, mapping, i)
+    key = mapping.value[i][0].value
+    rendered = emit.pair(key, value, _key_column(mapping), style)
+    if mid_line:
+        rendered = rendered.lstrip(" ")
+    return Edit(start, end, rendered)
+
+
+def _entry_start(text: str, sequence: SequenceNode, j: int) -> int:
+    dash = _dash(text, sequence.value[j])
+    floor = after(text, sequence.value[j - 1]) if j else 0
+    return _climb_comments(text, line_start(text, dash), floor)
+
+
+def insert_entry(
+    text: str, sequence: SequenceNode, before: int | None, value: Any, style: SeqStyle
+) -> Edit:
+    """Insert `- value` before entry `before` (None: after the last entry)."""
+    dash_column = column(text, _dash(text, sequence.value[0]))
+    rendered = emit.entry(value, dash_column, style)
+    if before is not None:
+        at = _entry_start(text, sequence, before)
+    else:
+        at = after(text, sequence.value[-1])
+        if at == len(text) and text and not text.endswith("\n"):
+            rendered = "\n" + rendered
+    return Edit(at, at, rendered)
+
+
+def entry_span(text: str, sequence: SequenceNode, j: int) -> tuple[int, int]:
+    return line_start(text, _dash(text, sequence.value[j])), after(text, sequence.value[j])
+
+
+def delete_entry(text: str, sequence: SequenceNode, j: int) -> Edit:
+    start, end = entry_span(text, sequence, j)
+    return Edit(start, end, "")
+
+
+def replace_entry(text: str, sequence: SequenceNode, j: int, value: Any, style: SeqStyle) -> Edit:
+    dash = _dash(text, sequence.value[j])
+    start, end = entry_span(text, sequence, j)
+    return Edit(start, end, emit.entry(value, column(text, dash), style))
+
+
+# --- diff --------------------------------------------------------------------
+
+
+def same(old: Any, new: Any) -> bool:
+    """Equal, and of the same types all the way down (1 == True, but not here)."""
+    if type(old) is not type(new):
+        return False
+    if isinstance(old, dict):
+        return old.keys() == new.keys() and all(same(old[k], new[k]) for k in old)
+    if isinstance(old, list):
+        return len(old) == len(new) and all(same(a, b) for a, b in zip(old, new, strict=True))
+    return old == new
+
+
+def diff(text: str, node: Node, old: Any, new: Any, style: SeqStyle) -> list[Edit] | None:
+    """Edits that turn `node` (read as `old`) into `new`.
+
+    None means the node cannot be edited in place and the pair or entry that
+    holds it must be rewritten whole.
+    """
+    if same(old, new):
+        return []
+    if isinstance(node, ScalarNode):
+        if node.style in ("|", ">") or emit.is_block(new):
+            return None
+        return [Edit(node.start_mark.index, node.end_mark.index, emit.scalar(new))]
+    if node.flow_style:
+        if emit.is_block(new) and not node.value:
+            return None  # an empty `[]` or `{}` that gains content becomes block style
+        return [Edit(node.start_mark.index, node.end_mark.index, emit.scalar(new))]
+    if isinstance(node, MappingNode) and isinstance(old, dict) and isinstance(new, dict):
+        return _diff_mapping(text, node, old, new, style)
+    if isinstance(node, SequenceNode) and isinstance(old, list) and isinstance(new, list):
+        return _diff_sequence(text, node, old, new, style)
+    return None
+
+
+def _diff_mapping(
+    text: str, node: MappingNode, old: dict, new: dict, style: SeqStyle
+) -> list[Edit]:
+    position: dict[Any, int] = {}
+    for i, (key_node, _) in enumerate(node.value):
+        if not isinstance(key_node, ScalarNode) or key_node.value == "<<":
+            raise Unpatchable("complex or merge keys")
+        position[key_node.value] = i
+    if len(position) != len(node.value) or set(position) != {str(k) for k in old}:
+        raise Unpatchable("duplicate or non-string keys")
+    if not all(isinstance(k, str) for k in new):
+        raise Unpatchable("non-string keys")
+    if not new:
+        raise Unpatchable("mapping becomes empty")
+    edits: list[Edit] = []
+    for key, i in position.items():
+        if key not in new:
+            edits.append(delete_pair(text, node, i))
+        elif not same(old[key], new[key]):
+            inner = diff(text, node.value[i][1], old[key], new[key], style)
+            edits.extend(
+                inner if inner is not None else [replace_pair(text, node, i, new[key], style)]
+            )
+    keys = list(new)
+    for n, key in enumerate(keys):
+        if key in position:
+            continue
+        before = next((position[k] for k in keys[n + 1 :] if k in position), None)
+        edits.append(insert_pair(text, node, before, key, new[key], style))
+    return edits
+
+
+def _names(values: list) -> list[str] | None:
+    names = [v.get("name") if isinstance(v, dict) else None for v in values]
+    if all(isinstance(n, str) for n in names) and len(set(names)) == len(names):
+        return names  # type: ignore[return-value]
+    return None
+
+
+def _identity(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _diff_sequence(
+    text: str, node: SequenceNode, old: list, new: list, style: SeqStyle
+) -> list[Edit]:
+    if len(node.value) != len(old):
+        raise Unpatchable("sequence does not match its value")
+    if not new:
+        raise Unpatchable("sequence becomes empty")
+    old_names, new_names = _names(old), _names(new)
+    if old_names is not None and new_names is not None:
+        matched = [(i, new_names.index(n)) for i, n in enumerate(old_names) if n in new_names]
+    else:
+        matcher = difflib.SequenceMatcher(
+            None, [_identity(v) for v in old], [_identity(v) for v in new], autojunk=False
+        )
+        matched = [
+            (block.a + k, block.b + k)
+            for block in matcher.get_matching_blocks()
+            for k in range(block.size)
+        ]
+    if [b for _, b in matched] != sorted(b for _, b in matched):
+        raise Unpatchable("entries were reordered")
+    edits: list[Edit] = []
+    old_to_new = dict(matched)
+    for i, value in enumerate(old):
+        if i not in old_to_new:
+            edits.append(delete_entry(text, node, i))
+            continue
+        wanted = new[old_to_new[i]]
+        if not same(value, wanted):
+            inner = diff(text, node.value[i], value, wanted, style)
+            edits.extend(
+                inner if inner is not None else [replace_entry(text, node, i, wanted, style)]
+            )
+    new_to_old = {b: a for a, b in matched}
+    for b, value in enumerate(new):
+        if b in new_to_old:
+            continue
+        before = next((new_to_old[k] for k in range(b + 1, len(new)) if k in new_to_old), None)
+        edits.append(insert_entry(text, node, before, value, style))
+    return edits
+
+
+def edit_in_place(
+    text: str,
+    node: Node,
+    old: Any,
+    new: Any,
+    style: SeqStyle,
+    region: tuple[int, int],
+    is_entry: bool,
+) -> list[Edit] | None:
+    """`diff`, checked: the edited `region` must read back as `new`.
+
+    None when the change cannot be made in place; the caller then rewrites the
+    whole resource.
+    """
+    try:
+        edits = diff(text, node, old, new, style)
+        if edits is None:
+            return None
+        start, end = region
+        read_back = yaml.load(apply(text[start:end], edits, offset=start), Loader=yaml.CSafeLoader)
+    except (Unpatchable, yaml.YAMLError):
+        return None
+    if is_entry:
+        if not (isinstance(read_back, list) and len(read_back) == 1):
+            return None
+        read_back = read_back[0]
+    return edits if same(read_back, new) else None
+
+
+# --- style -------------------------------------------------------------------
+
+
+def sequence_style(text: str, node: Node, default: SeqStyle) -> SeqStyle:
+    """The indentation style of the first block sequence under a mapping key in `node`."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, MappingNode) and not current.flow_style:
+            for key_node, value in current.value:
+                if isinstance(value, SequenceNode) and _is_block(value):
+                    dash = text.rfind("-", 0, value.value[0].start_mark.index)
+                    if dash >= 0:
+                        gap = column(text, dash) - key_node.start_mark.column
+                        return "wide" if gap > 0 else "compact"
+                stack.append(value)
+        elif isinstance(current, SequenceNode) and not current.flow_style:
+            stack.extend(current.value)
+    return default
