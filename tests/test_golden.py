@@ -1,0 +1,87 @@
+"""Golden cases: each folder under tests/golden holds config.yaml, input.yaml, expected.yaml.
+
+Regenerate the expected files with `UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py`,
+then read the diff before committing it.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.support import (
+    GOLDEN,
+    UPDATE,
+    comments,
+    item_texts,
+    run_function,
+    validation_errors,
+    with_config,
+)
+
+CASES = sorted(p for p in GOLDEN.iterdir() if (p / "input.yaml").exists())
+
+
+def _read(case: Path, name: str) -> str | None:
+    path = case / name
+    return path.read_text() if path.exists() else None
+
+
+@pytest.fixture(params=CASES, ids=[c.name for c in CASES])
+def case(request: pytest.FixtureRequest) -> Path:
+    return request.param
+
+
+@cache
+def _output(case: Path) -> tuple[str, str, int]:
+    stdin = with_config(_read(case, "input.yaml") or "", _read(case, "config.yaml"))
+    result = run_function(stdin)
+    if UPDATE:
+        (case / "expected.yaml").write_text(result.stdout)
+    return stdin, result.stdout, result.code
+
+
+def _has_error(output: str) -> bool:
+    results = (yaml.safe_load(output) or {}).get("results") or []
+    return any(r.get("severity", "error") == "error" for r in results)
+
+
+def test_output_matches_expected(case: Path) -> None:
+    _, output, code = _output(case)
+    assert output == _read(case, "expected.yaml"), "rerun with UPDATE_GOLDEN=1 and review"
+    assert code == (1 if _has_error(output) else 0)
+
+
+def test_second_run_changes_nothing(case: Path) -> None:
+    _, output, _ = _output(case)
+    again = run_function(output)
+    assert again.stdout == output
+
+
+def test_untouched_items_are_byte_identical(case: Path) -> None:
+    stdin, output, _ = _output(case)
+    before = item_texts(stdin)
+    produced = item_texts(output)
+    assert len(produced) >= len(before)
+    for (old_value, old_text), (new_value, _) in zip(before, produced, strict=False):
+        if old_value == new_value:
+            assert old_text in output
+
+
+def test_every_comment_is_kept(case: Path) -> None:
+    stdin, output, _ = _output(case)
+    kept = comments(output)
+    for comment in comments(stdin):
+        assert comment in kept
+
+
+def test_output_is_valid_kubernetes(case: Path) -> None:
+    _, output, _ = _output(case)
+    problems = {
+        f"{item.get('kind')}/{item.get('metadata', {}).get('name')}": validation_errors(item)
+        for item, _ in item_texts(output)
+    }
+    assert {k: v for k, v in problems.items() if v} == {}
