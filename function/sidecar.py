@@ -95,7 +95,7 @@ def _volumes(config: Config) -> list[dict[str, Any]]:
     return out
 
 
-def wire(config: Config, spec: dict[str, Any], client_names: list[str], kind: str) -> Wiring:
+def wire(config: Config, spec: dict[str, Any], client_names: list[str]) -> Wiring:
     """Add the daemon to `spec` and connect the clients to it.
 
     On a clash with names or paths the workload already uses, `spec` is left

@@ -10,14 +10,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from function import audit, daemonset, dockerd, marker, migrate, podspecs, results, sidecar
 from function import clients as clientlib
-from function import dockerd, marker, podspecs, results, sidecar
 from function.config import Config
-from function.podspecs import RUN_TO_COMPLETION_KINDS
+from function.podspecs import RUN_TO_COMPLETION_KINDS, WORKLOAD_KINDS
 from function.results import Result
 from function.selection import MODE_ANNOTATION, annotations_of, candidate_kinds, is_selected
 from function.textpatch import same
 from function.wiring import Wiring
+
+MODES = ("sidecar", "daemonset")
 
 
 @dataclass
@@ -28,7 +30,11 @@ class Outcome:
 
 
 def kinds_to_read(config: Config) -> frozenset[str]:
-    return candidate_kinds(config)
+    """Kinds worth reading at all: everything else passes through unread."""
+    if config.mode == "audit":
+        return WORKLOAD_KINDS
+    # DaemonSet and Namespace: an earlier run's generated daemon may be in the list.
+    return candidate_kinds(config) | {"DaemonSet", "Namespace"}
 
 
 def copy(value: Any) -> Any:
@@ -43,7 +49,7 @@ def copy(value: Any) -> Any:
 def config_results(config: Config) -> list[Result]:
     """Warnings about the config itself, given once per run."""
     out = []
-    if config.mode != "audit" and dockerd.floating_tag(config.image):
+    if dockerd.floating_tag(config.image):
         out.append(
             Result(
                 f"image {config.image!r} has no full version tag: a floating tag such as "
@@ -53,11 +59,12 @@ def config_results(config: Config) -> list[Result]:
                 field="image",
             )
         )
-    if config.mode != "audit" and config.transport == "tcp":
+    if config.transport == "tcp":
         out.append(
             Result(
-                "transport tcp: the daemon also listens on 127.0.0.1:2375 without "
-                "authentication; every container in the pod can drive it",
+                "transport tcp: the daemon listens without authentication (sidecar: on "
+                "127.0.0.1:2375, for every container in the pod; daemonset: on port 2375 "
+                "of the node, for anyone who can reach it)",
                 "warning",
                 field="transport",
             )
@@ -66,29 +73,61 @@ def config_results(config: Config) -> list[Result]:
 
 
 def transform(config: Config, items: Iterable[tuple[int, dict[str, Any]]]) -> Outcome:
+    if config.mode == "audit":
+        return Outcome(results=audit.audit(config, items))
     outcome = Outcome(results=config_results(config))
+    found: dict[str, tuple[int, dict[str, Any]]] = {}  # existing DaemonSet / Namespace
+    uses_node_daemon = False
     for index, resource in items:
-        if not is_selected(config, resource):
+        kind = resource.get("kind")
+        if kind in ("DaemonSet", "Namespace") and _is_ours_by_name(config, resource):
+            found[str(kind)] = (index, resource)
             continue
-        new, notes = _inject(config, resource)
+        if not is_selected(config, resource) or daemonset.is_generated(resource):
+            continue
+        mode = _mode(config, resource)
+        if mode not in MODES:
+            outcome.results.append(
+                results.about(
+                    resource,
+                    f"annotation {MODE_ANNOTATION} is {mode!r}; expected sidecar or daemonset",
+                    "error",
+                    f"metadata.annotations.{MODE_ANNOTATION}",
+                )
+            )
+            continue
+        new, notes = _inject(config, resource, mode)
         outcome.results += notes
-        if new is not None and not same(resource, new):
-            outcome.changed[index] = new
+        if new is not None:
+            uses_node_daemon |= mode == "daemonset"
+            if not same(resource, new):
+                outcome.changed[index] = new
+    if uses_node_daemon:
+        _node_daemon(config, found, outcome)
     return outcome
 
 
-def _inject(config: Config, resource: dict[str, Any]) -> tuple[dict[str, Any] | None, list[Result]]:
+def _mode(config: Config, resource: dict[str, Any]) -> str:
+    return str(annotations_of(resource).get(MODE_ANNOTATION, config.mode)).strip()
+
+
+def _is_ours_by_name(config: Config, resource: dict[str, Any]) -> bool:
+    meta = resource.get("metadata") if isinstance(resource.get("metadata"), dict) else {}
+    ds = config.daemonset
+    if resource.get("kind") == "Namespace":
+        return ds.emit_namespace and ds.namespace is not None and meta.get("name") == ds.namespace
+    return (
+        podspecs.is_workload(str(resource.get("apiVersion", "")), "DaemonSet")
+        and meta.get("name") == ds.name
+        and (meta.get("namespace") or None) == ds.namespace
+    )
+
+
+def _inject(
+    config: Config, resource: dict[str, Any], mode: str
+) -> tuple[dict[str, Any] | None, list[Result]]:
+    """The workload wired for `mode` (None: left as it is) and the results about it."""
     kind = str(resource["kind"])
-    mode = str(annotations_of(resource).get(MODE_ANNOTATION, config.mode))
-    if mode not in ("sidecar",):
-        return None, [
-            results.about(
-                resource,
-                f"annotation {MODE_ANNOTATION} is {mode!r}; expected sidecar or daemonset",
-                "error",
-                f"metadata.annotations.{MODE_ANNOTATION}",
-            )
-        ]
     new = copy(resource)
     spec = podspecs.pod_spec(new)
     if spec is None:
@@ -96,7 +135,10 @@ def _inject(config: Config, resource: dict[str, Any]) -> tuple[dict[str, Any] | 
     previous = marker.read(new)
     if previous is not None:
         marker.undo(spec, previous)
+    hint = "mountSocketAtVarRun: true" if mode == "sidecar" else "daemonset.mountSocketFile: true"
+    moved = migrate.migrate(spec, hint)
     chosen = clientlib.choose(config, new, spec)
+    names = chosen.names + [n for n in moved.clients if n not in chosen.names]
     notes = [
         results.about(
             resource,
@@ -105,31 +147,28 @@ def _inject(config: Config, resource: dict[str, Any]) -> tuple[dict[str, Any] | 
         )
         for name in chosen.missing
     ]
-    if not chosen.names:
+    if not names:
         notes.append(
             results.about(resource, "no container to give Docker to; left unchanged", "warning")
         )
         return None, notes
-    wiring: Wiring = sidecar.wire(config, spec, chosen.names, kind)
+    wiring: Wiring = (
+        sidecar.wire(config, spec, names)
+        if mode == "sidecar"
+        else daemonset.wire(config, spec, names)
+    )
     notes += [
         results.about(resource, message, severity, podspecs.field_path(kind, f) if f else None)
-        for severity, message, f in wiring.notes
+        for severity, message, f in [*moved.notes, *wiring.notes]
+        if wiring.record is not None or severity != "info"
     ]
     if wiring.record is None:
         return None, notes
     marker.write(new, wiring.record)
     if same(resource, new):
         return new, notes
-    verb = "updated the" if previous is not None else "added a"
-    where = "native sidecar" if config.native_sidecar else "sidecar container"
-    notes.append(
-        results.about(
-            resource,
-            f"{verb} Docker-in-Docker {where} {config.sidecar_name!r} "
-            f"for {', '.join(repr(n) for n in chosen.names)}",
-        )
-    )
-    if not config.native_sidecar and kind in RUN_TO_COMPLETION_KINDS:
+    notes.append(results.about(resource, _summary(config, mode, names, previous)))
+    if mode == "sidecar" and not config.native_sidecar and kind in RUN_TO_COMPLETION_KINDS:
         notes.append(
             results.about(
                 resource,
@@ -139,3 +178,68 @@ def _inject(config: Config, resource: dict[str, Any]) -> tuple[dict[str, Any] | 
             )
         )
     return new, notes
+
+
+def _summary(config: Config, mode: str, names: list[str], previous: marker.Record | None) -> str:
+    clients = ", ".join(repr(n) for n in names)
+    if mode == "daemonset":
+        what = (
+            f"connected {clients} to the node Docker daemon of DaemonSet {config.daemonset.name!r}"
+        )
+        return ("re" + what) if previous is not None else what
+    verb = "updated the" if previous is not None else "added a"
+    where = "native sidecar" if config.native_sidecar else "sidecar container"
+    return f"{verb} Docker-in-Docker {where} {config.sidecar_name!r} for {clients}"
+
+
+def _node_daemon(
+    config: Config, found: dict[str, tuple[int, dict[str, Any]]], outcome: Outcome
+) -> None:
+    """Emit, update or check the DaemonSet (and Namespace) the daemonset mode relies on."""
+    wanted = [("DaemonSet", daemonset.generate(config))]
+    ds = config.daemonset
+    if ds.emit_namespace and ds.namespace:
+        wanted.append(("Namespace", daemonset.namespace(config)))
+    for kind, fresh in wanted:
+        if kind not in found:
+            outcome.added.append(fresh)
+            outcome.results.append(
+                results.about(fresh, f"generated {kind} {fresh['metadata']['name']!r}")
+            )
+            continue
+        index, existing = found[kind]
+        if daemonset.is_generated(existing):
+            new = daemonset.regenerate(existing, fresh)
+            if not same(existing, new):
+                outcome.changed[index] = new
+                outcome.results.append(results.about(existing, f"updated the generated {kind}"))
+        elif kind == "DaemonSet" and not daemonset.serves(config, existing):
+            outcome.results.append(
+                results.about(
+                    existing,
+                    "this hand-written DaemonSet was left alone, but it does not serve the "
+                    f"socket the workloads now use ({dockerd.socket_url(ds.host_socket_dir)}); "
+                    "delete it to let inject-docker generate one, or choose another "
+                    "daemonset.name",
+                    "warning",
+                )
+            )
+    outcome.results.append(
+        Result(
+            "daemonset mode: every pod that reaches the node daemon can run, stop and read "
+            "any container and image of that daemon, other jobs' included, and through it "
+            "control the node; use it for a single-tenant build pool",
+            "warning",
+            field="mode",
+        )
+    )
+    if not ds.emit_namespace:
+        where = f"namespace {ds.namespace!r}" if ds.namespace else "the DaemonSet's namespace"
+        outcome.results.append(
+            Result(
+                f"the node daemon runs privileged: {where} needs the label "
+                "pod-security.kubernetes.io/enforce=privileged (or set daemonset.emitNamespace)",
+                "warning",
+                field="daemonset.namespace",
+            )
+        )

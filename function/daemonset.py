@@ -1,0 +1,288 @@
+"""The node daemon: one dockerd per node, run by a DaemonSet, reached through a hostPath.
+
+Unlike the seed recipe, the daemon never touches the node's own /var/run or
+/var/lib/docker: its socket, data root, exec root and pidfile are its own, and
+it listens on TCP only with TLS (or by explicit opt-in).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from function import clients as clientlib
+from function import dockerd, hostsocket, podspecs
+from function.config import Config
+from function.marker import Record, containers_of
+from function.results import PATH_ANNOTATIONS
+from function.sidecar import connect_clients
+from function.wiring import Note, Wiring
+
+GENERATED_ANNOTATION = "inject-docker.dev/generated"
+NODE_IP_VARIABLE = "DOCKER_NODE_IP"
+CONTAINER_NAME = "dockerd"
+HARD_CODED_SOCKET = "/var/run/docker.sock"
+# Annotations of an existing resource that tools use to track it; a regenerated
+# resource keeps them.
+_TRACKING_PREFIXES = ("config.kubernetes.io/", "internal.config.kubernetes.io/")
+_TRACKING_KEYS = ("config.k8s.io/id", "kustomize.config.k8s.io/id")
+
+
+def _names(config: Config) -> dict[str, str]:
+    base = config.daemonset.name
+    names = {"socket": f"{base}-socket"}
+    if config.daemonset.mount_socket_file and config.transport == "unix":
+        names["file"] = f"{base}-socket-file"
+    if config.transport == "tls":
+        names = {"certs": f"{base}-certs"}
+    return names
+
+
+def _certs_dir(config: Config) -> str:
+    return f"{config.daemonset.host_socket_dir}/certs"
+
+
+def _port(config: Config) -> int:
+    return dockerd.TLS_PORT if config.transport == "tls" else dockerd.TCP_PORT
+
+
+def _node_ip() -> dict[str, Any]:
+    return {"name": NODE_IP_VARIABLE, "valueFrom": {"fieldRef": {"fieldPath": "status.hostIP"}}}
+
+
+def _client_env(config: Config) -> list[dict[str, Any]]:
+    if config.transport == "unix":
+        return [
+            {"name": "DOCKER_HOST", "value": dockerd.socket_url(config.daemonset.host_socket_dir)}
+        ]
+    # $(DOCKER_NODE_IP) is expanded by the kubelet from the variable defined first.
+    address = {"name": "DOCKER_HOST", "value": f"tcp://$({NODE_IP_VARIABLE}):{_port(config)}"}
+    if config.transport == "tcp":
+        return [_node_ip(), address]
+    return [
+        _node_ip(),
+        address,
+        {"name": "DOCKER_TLS_VERIFY", "value": "1"},
+        {"name": "DOCKER_CERT_PATH", "value": dockerd.CLIENT_CERTS_DIR},
+    ]
+
+
+def _client_volumes(config: Config) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(pod volumes, client mounts): hostPaths of the node daemon's socket or certificates."""
+    names = _names(config)
+    ds = config.daemonset
+    volumes: list[dict[str, Any]] = []
+    mounts: list[dict[str, Any]] = []
+    if "socket" in names:
+        volumes.append(
+            {"name": names["socket"], "hostPath": {"path": ds.host_socket_dir, "type": "Directory"}}
+        )
+        mounts.append({"name": names["socket"], "mountPath": ds.host_socket_dir})
+    if "file" in names:
+        socket = f"{ds.host_socket_dir}/{dockerd.SOCKET_NAME}"
+        volumes.append({"name": names["file"], "hostPath": {"path": socket, "type": "Socket"}})
+        mounts.append({"name": names["file"], "mountPath": HARD_CODED_SOCKET})
+    if "certs" in names:
+        client_certs = f"{_certs_dir(config)}/client"
+        volumes.append(
+            {"name": names["certs"], "hostPath": {"path": client_certs, "type": "Directory"}}
+        )
+        mounts.append(
+            {"name": names["certs"], "mountPath": dockerd.CLIENT_CERTS_DIR, "readOnly": True}
+        )
+    return volumes, mounts
+
+
+def wire(config: Config, spec: dict[str, Any], client_names: list[str]) -> Wiring:
+    """Connect the clients in `spec` to the node daemon; nothing privileged is added."""
+    volumes, mounts = _client_volumes(config)
+    problems = [
+        f"a volume named {v['name']!r} already exists"
+        for v in volumes
+        if v["name"] in clientlib.volume_names(spec)
+    ]
+    for container in clientlib.named(spec, client_names):
+        taken = clientlib.mount_paths(container)
+        problems += [
+            f"container {container.get('name')!r} already mounts a volume at {m['mountPath']}"
+            for m in mounts
+            if m["mountPath"] in taken
+        ]
+    selector = spec.get("nodeSelector") if isinstance(spec.get("nodeSelector"), dict) else {}
+    for key, value in config.daemonset.node_selector.items():
+        if key in selector and selector[key] != value:
+            problems.append(
+                f"nodeSelector {key}={selector[key]} differs from the daemon's {key}={value}"
+            )
+    if problems:
+        return Wiring(None, [("error", p + "; left unchanged", None) for p in problems])
+
+    record = Record(mode="daemonset", volumes=[v["name"] for v in volumes])
+    notes: list[Note] = connect_clients(
+        clientlib.named(spec, client_names), _client_env(config), mounts, record
+    )
+    clientlib.append(spec, "volumes", volumes)
+    added = {k: v for k, v in config.daemonset.node_selector.items() if k not in selector}
+    if added:
+        spec["nodeSelector"] = {**selector, **added}
+        record.pod["nodeSelector"] = added
+    return Wiring(record, notes)
+
+
+# --- the DaemonSet itself ------------------------------------------------------
+
+
+def _labels(config: Config) -> dict[str, str]:
+    return {
+        "app.kubernetes.io/name": config.daemonset.name,
+        "app.kubernetes.io/component": "docker-daemon",
+    }
+
+
+def generate(config: Config) -> dict[str, Any]:
+    """The DaemonSet that serves the workloads wired by `wire`."""
+    ds = config.daemonset
+    path = ds.path
+    metadata: dict[str, Any] = {"name": ds.name}
+    if ds.namespace:
+        metadata["namespace"] = ds.namespace
+    metadata["labels"] = {**_labels(config), "app.kubernetes.io/managed-by": "inject-docker"}
+    metadata["annotations"] = {
+        PATH_ANNOTATIONS[0]: path,
+        PATH_ANNOTATIONS[1]: path,
+        GENERATED_ANNOTATION: "true",
+    }
+    pod: dict[str, Any] = {}
+    if ds.node_selector:
+        pod["nodeSelector"] = dict(ds.node_selector)
+    if ds.tolerations:
+        pod["tolerations"] = [dict(t) for t in ds.tolerations]
+    if ds.priority_class_name:
+        pod["priorityClassName"] = ds.priority_class_name
+    if config.runtime_class_name:
+        pod["runtimeClassName"] = config.runtime_class_name
+    pod["containers"] = [_daemon(config)]
+    pod["volumes"] = _daemon_volumes(config)
+    spec: dict[str, Any] = {"selector": {"matchLabels": {"app.kubernetes.io/name": ds.name}}}
+    if ds.update_strategy:
+        spec["updateStrategy"] = dict(ds.update_strategy)
+    spec["template"] = {"metadata": {"labels": _labels(config)}, "spec": pod}
+    return {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": metadata, "spec": spec}
+
+
+def _daemon(config: Config) -> dict[str, Any]:
+    ds = config.daemonset
+    args = dockerd.args(config, ds.host_socket_dir, data_root=ds.host_data_root)
+    if config.transport == "tcp":
+        # On the node's port: reachable from the pod network, hence the warning.
+        args = [a.replace("tcp://127.0.0.1:", "tcp://0.0.0.0:") for a in args]
+    # The exec root and pidfile stay inside the container, named apart from any
+    # other daemon's, so nothing here can meet a node daemon's state.
+    args += ["--exec-root=/run/docker-ci", "--pidfile=/run/docker-ci.pid"]
+    container: dict[str, Any] = {"name": CONTAINER_NAME, "image": config.image}
+    if config.image_pull_policy:
+        container["imagePullPolicy"] = config.image_pull_policy
+    container["args"] = args
+    env = dockerd.env(config, ds.host_socket_dir)
+    if config.transport == "tls":
+        # The server certificate must name the node address the clients dial.
+        env = [_node_ip(), *env, {"name": "DOCKER_TLS_SAN", "value": f"IP:$({NODE_IP_VARIABLE})"}]
+    if env:
+        container["env"] = env
+    if config.transport != "unix":
+        container["ports"] = [
+            {
+                "name": "docker",
+                "containerPort": _port(config),
+                "hostPort": _port(config),
+                "protocol": "TCP",
+            }
+        ]
+    container["securityContext"] = {"privileged": config.run_privileged}
+    container["readinessProbe"] = {
+        "exec": {"command": ["docker", "--host", dockerd.socket_url(ds.host_socket_dir), "info"]},
+        "periodSeconds": 10,
+        "timeoutSeconds": 5,
+    }
+    if config.resources:
+        container["resources"] = config.resources
+    mounts = [
+        {"name": "socket", "mountPath": ds.host_socket_dir},
+        {"name": "data", "mountPath": ds.host_data_root},
+    ]
+    if config.transport == "tls":
+        mounts.append({"name": "certs", "mountPath": dockerd.CERTS_DIR})
+    container["volumeMounts"] = mounts
+    return container
+
+
+def _daemon_volumes(config: Config) -> list[dict[str, Any]]:
+    ds = config.daemonset
+    volumes = [
+        {"name": "socket", "hostPath": {"path": ds.host_socket_dir, "type": "DirectoryOrCreate"}},
+        {"name": "data", "hostPath": {"path": ds.host_data_root, "type": "DirectoryOrCreate"}},
+    ]
+    if config.transport == "tls":
+        volumes.append(
+            {"name": "certs", "hostPath": {"path": _certs_dir(config), "type": "DirectoryOrCreate"}}
+        )
+    return volumes
+
+
+def namespace(config: Config) -> dict[str, Any]:
+    """The daemon's Namespace, labelled so Pod Security admits a privileged pod."""
+    name = str(config.daemonset.namespace)
+    path = f"{name}-namespace.yaml"
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": name,
+            "labels": {
+                "pod-security.kubernetes.io/enforce": "privileged",
+                "pod-security.kubernetes.io/audit": "privileged",
+                "pod-security.kubernetes.io/warn": "privileged",
+            },
+            "annotations": {
+                PATH_ANNOTATIONS[0]: path,
+                PATH_ANNOTATIONS[1]: path,
+                GENERATED_ANNOTATION: "true",
+            },
+        },
+    }
+
+
+def is_generated(resource: dict[str, Any]) -> bool:
+    meta = resource.get("metadata") if isinstance(resource.get("metadata"), dict) else {}
+    annotations = meta.get("annotations") if isinstance(meta.get("annotations"), dict) else {}
+    return str(annotations.get(GENERATED_ANNOTATION, "")).lower() == "true"
+
+
+def regenerate(existing: dict[str, Any], fresh: dict[str, Any]) -> dict[str, Any]:
+    """`fresh`, keeping the tracking annotations the tools put on `existing`."""
+    old = (existing.get("metadata") or {}).get("annotations") or {}
+    kept = {k: v for k, v in old.items() if k.startswith(_TRACKING_PREFIXES) or k in _TRACKING_KEYS}
+    annotations = fresh["metadata"]["annotations"]
+    fresh["metadata"]["annotations"] = {
+        **kept,
+        **{k: v for k, v in annotations.items() if k not in kept},
+    }
+    return fresh
+
+
+def serves(config: Config, resource: dict[str, Any]) -> bool:
+    """Whether a hand-written DaemonSet runs a daemon where the workloads will look for it."""
+    spec = podspecs.pod_spec(resource)
+    if spec is None:
+        return False
+    containers = containers_of(spec)
+    if config.transport != "unix":
+        return any(
+            isinstance(p, dict) and p.get("hostPort") == _port(config)
+            for c in containers
+            for p in c.get("ports") or []
+        )
+    socket_dir = config.daemonset.host_socket_dir
+    if not hostsocket.host_volumes(spec, (socket_dir,)):
+        return False
+    url = dockerd.socket_url(socket_dir)
+    return any(url in " ".join(hostsocket.command_line(c)) for c in containers)

@@ -1,0 +1,126 @@
+"""The config's schema and reference, generated from the pydantic model.
+
+`inject-docker schema` prints the JSON Schema; `--krm` the KRMFunctionDefinition
+that carries it; `--markdown` the config reference the README embeds.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from function import emit
+from function.config import API_VERSION, KIND, Config
+
+GROUP, _, VERSION = API_VERSION.partition("/")
+
+
+def json_schema() -> dict[str, Any]:
+    schema = Config.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = KIND
+    return schema
+
+
+def _inline(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with every `$ref` replaced by its definition (CRD schemas allow no refs)."""
+    definitions = schema.get("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return walk(definitions[node["$ref"].rpartition("/")[2]])
+            return {k: walk(v) for k, v in node.items() if k not in ("$defs", "$schema")}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(schema)
+
+
+def krm_function_definition() -> dict[str, Any]:
+    return {
+        "apiVersion": "config.kubernetes.io/v1alpha1",
+        "kind": "KRMFunctionDefinition",
+        "metadata": {"name": f"{KIND.lower()}s.{GROUP}"},
+        "spec": {
+            "group": GROUP,
+            "names": {"kind": KIND},
+            "description": "Gives CI workloads a Docker daemon on containerd clusters: a "
+            "Docker-in-Docker native sidecar or a node DaemonSet.",
+            "versions": [{"name": VERSION, "schema": {"openAPIV3Schema": _inline(json_schema())}}],
+        },
+    }
+
+
+def _type_name(annotation: Any) -> str:
+    origin = typing.get_origin(annotation)
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if origin is typing.Literal:
+        return " \\| ".join(f"`{a}`" for a in typing.get_args(annotation))
+    if origin in (typing.Union, types.UnionType) and len(args) == 1:
+        return _type_name(args[0])
+    if origin is list:
+        return f"list of {_type_name(args[0])}" if args else "list"
+    if origin is dict:
+        return "map"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "object"
+    names = {str: "string", bool: "boolean", int: "integer", float: "number"}
+    return names.get(annotation, getattr(annotation, "__name__", str(annotation)))
+
+
+def _default(field: FieldInfo) -> str:
+    if field.default_factory is not None:
+        value = field.default_factory()  # type: ignore[call-arg]
+        if isinstance(value, BaseModel):
+            return "see below"
+    else:
+        value = field.default
+    if value is None:
+        return "unset"
+    if isinstance(value, (list, dict)) and not value:
+        return "none"
+    return f"`{emit.scalar(value) if not isinstance(value, (list, dict)) else json.dumps(value)}`"
+
+
+def _rows(model: type[BaseModel], prefix: str) -> list[str]:
+    rows = []
+    for field in model.model_fields.values():
+        name = f"{prefix}{field.alias}"
+        description = (field.description or "").replace("|", "\\|")
+        rows.append(
+            f"| `{name}` | {_type_name(field.annotation)} | {_default(field)} | {description} |"
+        )
+    return rows
+
+
+def markdown() -> str:
+    from function.config import DaemonSetSettings, Selector
+
+    header = "| field | type | default | meaning |\n|---|---|---|---|\n"
+    parts = [
+        "Top-level fields of `kind: InjectDocker` (or keys of a ConfigMap's `data`, as "
+        "strings: lists comma-separated, maps as `key=value,...`, objects as YAML, nested "
+        "fields as dotted keys such as `daemonset.name`).\n\n"
+        + header
+        + "\n".join(_rows(Config, "")),
+        "Fields of each entry of `selectors` and `exclude`:\n\n"
+        + header
+        + "\n".join(_rows(Selector, "")),
+        "Fields of `daemonset`:\n\n" + header + "\n".join(_rows(DaemonSetSettings, "daemonset.")),
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def render(args: list[str]) -> str:
+    if "--krm" in args:
+        return emit.document(krm_function_definition())
+    if "--markdown" in args:
+        return markdown()
+    return json.dumps(json_schema(), indent=2) + "\n"
