@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from function.config import Config
-from function.marker import containers_of
+from function.marker import Record, containers_of
 from function.selection import CONTAINERS_ANNOTATION, annotations_of
+from function.wiring import Note
 
 # Volume sources that hold a workspace the daemon must see for `docker run -v`.
 WORKSPACE_SOURCES = ("emptyDir", "persistentVolumeClaim", "ephemeral")
@@ -36,6 +37,21 @@ def choose(config: Config, resource: dict[str, Any], spec: dict[str, Any]) -> Cl
         )
         return Clients(names)
     return Clients([n for n in wanted if n in present], [n for n in wanted if n not in present])
+
+
+def locate(spec: dict[str, Any], name: str) -> str | None:
+    """Where container `name` sits in the pod spec, such as `containers[1]`."""
+    for key in ("initContainers", "containers"):
+        listed = spec.get(key)
+        if isinstance(listed, list):
+            for i, container in enumerate(listed):
+                if isinstance(container, dict) and container.get("name") == name:
+                    return f"{key}[{i}]"
+    return None
+
+
+def is_init(spec: dict[str, Any], name: str) -> bool:
+    return (locate(spec, name) or "").startswith("initContainers")
 
 
 def named(spec: dict[str, Any], names: list[str]) -> list[dict[str, Any]]:
@@ -124,3 +140,33 @@ def workspace_mounts(
             elif chosen[path] != copy and path not in conflicts:
                 conflicts.append(path)
     return list(chosen.values()), conflicts
+
+
+def connect(
+    spec: dict[str, Any],
+    containers: list[dict[str, Any]],
+    env: list[dict[str, Any]],
+    mounts: list[dict[str, Any]],
+    record: Record,
+) -> list[Note]:
+    """Give each client the daemon's address and socket; note what was left alone."""
+    notes: list[Note] = []
+    for container in containers:
+        name = str(container.get("name"))
+        record.clients.append(name)
+        present = env_names(container)
+        added = [e for e in env if e["name"] not in present]
+        notes += [
+            (
+                "warning",
+                f"container {name!r} sets {e['name']} itself; it was left as it is",
+                f"{locate(spec, name)}.env",
+            )
+            for e in env
+            if e["name"] in present
+        ]
+        if added:
+            append(container, "env", added, before="volumeMounts")
+            record.env = sorted(set(record.env) | {e["name"] for e in added})
+        append(container, "volumeMounts", [dict(m) for m in mounts])
+    return notes

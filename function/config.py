@@ -266,18 +266,65 @@ def _validate(fields: dict[str, Any], prefix: str) -> Config:
         raise ConfigError([_problem(e, prefix) for e in error.errors()]) from None
 
 
+_MESSAGES = {
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "bool_parsing": "must be true or false",
+    "bool_type": "must be true or false",
+    "string_type": "must be a string",
+    "list_type": "must be a list",
+    "dict_type": "must be a mapping",
+    "model_type": "must be a mapping",
+    "model_attributes_type": "must be a mapping",
+}
+
+
 def _problem(error: Any, prefix: str) -> tuple[str, str]:
     path = ""
     for part in error["loc"]:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
     if prefix == "data." and path:
         path = prefix + path
-    if error["type"] == "extra_forbidden":
-        return path, "unknown field"
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "literal_error":
-        message = message.replace("Input should be", "must be")
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return path, "unknown field" + _did_you_mean(error["loc"])
+    context = error.get("ctx") or {}
+    if kind in _MESSAGES:
+        message = _MESSAGES[kind]
+    elif kind == "literal_error":
+        message = "must be " + str(context.get("expected", "")).replace("'", "")
+    elif kind == "greater_than_equal":
+        message = f"must be at least {context.get('ge')}"
+    elif kind == "less_than_equal":
+        message = f"must be at most {context.get('le')}"
+    else:
+        message = error["msg"].removeprefix("Value error, ")
+    given = error.get("input")
+    if isinstance(given, (str, int, float, bool)) and kind != "value_error":
+        message += f" (got {given!r})"
     return path, message
+
+
+def _did_you_mean(location: tuple[Any, ...]) -> str:
+    """A hint for a misspelt field, from the fields its model does have."""
+    import difflib
+
+    model: Any = Config
+    for part in location[:-1]:
+        field = _field(model, str(part)) if isinstance(part, str) else None
+        nested = _model_of(_without_none(field.annotation)) if field is not None else None
+        inner = typing.get_args(_without_none(field.annotation)) if field is not None else ()
+        if nested is None and inner and _model_of(inner[0]):
+            nested = inner[0]
+        if nested is None:
+            if isinstance(part, int):
+                continue
+            return ""
+        model = nested
+    names = [f.alias for f in model.model_fields.values() if f.alias]
+    close = difflib.get_close_matches(str(location[-1]), names, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 # --- ConfigMap form ----------------------------------------------------------

@@ -14,7 +14,6 @@ from function import dockerd, hostsocket, podspecs
 from function.config import Config
 from function.marker import Record, containers_of
 from function.results import PATH_ANNOTATIONS
-from function.sidecar import connect_clients
 from function.wiring import Note, Wiring
 
 GENERATED_ANNOTATION = "inject-docker.dev/generated"
@@ -117,8 +116,8 @@ def wire(config: Config, spec: dict[str, Any], client_names: list[str]) -> Wirin
         return Wiring(None, [("error", p + "; left unchanged", None) for p in problems])
 
     record = Record(mode="daemonset", volumes=[v["name"] for v in volumes])
-    notes: list[Note] = connect_clients(
-        clientlib.named(spec, client_names), _client_env(config), mounts, record
+    notes: list[Note] = clientlib.connect(
+        spec, clientlib.named(spec, client_names), _client_env(config), mounts, record
     )
     clientlib.append(spec, "volumes", volumes)
     added = {k: v for k, v in config.daemonset.node_selector.items() if k not in selector}

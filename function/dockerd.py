@@ -20,7 +20,9 @@ def socket_url(directory: str) -> str:
     return f"unix://{directory}/{SOCKET_NAME}"
 
 
-def args(config: Config, socket_dir: str, *, data_root: str | None = None) -> list[str]:
+def args(
+    config: Config, socket_dir: str, *, data_root: str | None = None, group: int | None = None
+) -> list[str]:
     """The daemon container's args: a unix socket always, TCP only as `transport` asks.
 
     With `dockerd` as the first argument the dind image's entrypoint adds no
@@ -32,6 +34,9 @@ def args(config: Config, socket_dir: str, *, data_root: str | None = None) -> li
     if config.transport == "tcp":
         # Loopback only: the pod's own containers share it, nothing else reaches it.
         out += [f"--host=tcp://127.0.0.1:{TCP_PORT}", "--tls=false"]
+    if group is not None:
+        # Non-root clients open the socket through this group (default: root's `docker`).
+        out.append(f"--group={group}")
     if data_root:
         out.append(f"--data-root={data_root}")
     if config.mtu is not None:

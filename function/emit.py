@@ -21,7 +21,7 @@ SeqStyle = Literal["compact", "wide"]
 _RESOLVER = Resolver()
 _STR_TAG = "tag:yaml.org,2002:str"
 # Characters a plain scalar may hold here; anything else gets double quotes.
-_PLAIN_SAFE = re.compile(r"[A-Za-z0-9_./~$=+-][A-Za-z0-9 _./~$:=,@+()%-]*")
+_PLAIN_SAFE = re.compile(r"[A-Za-z0-9_./~$=+-][A-Za-z0-9 _./~$:=,@+()%\[\]-]*")
 # Readers that follow YAML 1.2 (go-yaml v3, used by kustomize and kpt) or the
 # YAML 1.1 tables of go-yaml v2 (sigs.k8s.io/yaml) see these as non-strings,
 # though PyYAML's own resolver does not.
@@ -74,9 +74,18 @@ def scalar(value: Any) -> str:
     return scalar(str(value))
 
 
+_FLOW_INDICATORS = frozenset(",[]{}")
+
+
 def flow(value: Any) -> str:
-    """A value in flow style: JSON, which every YAML reader accepts."""
-    return json.dumps(value, ensure_ascii=False, default=str)
+    """A value in flow style, on one line: `[a, b]`, `{key: value}`."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{flow(k)}: {flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(flow(v) for v in value) + "]"
+    if isinstance(value, str) and _FLOW_INDICATORS.intersection(value):
+        return json.dumps(value, ensure_ascii=False)
+    return scalar(value)
 
 
 def is_block(value: Any) -> bool:

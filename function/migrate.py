@@ -58,6 +58,11 @@ def migrate(spec: dict[str, Any], hint: str) -> Migration:
         for volume in shared:
             users = hostsocket.mounted_by(spec, str(volume))
             _drop_volume(spec, str(volume), users, out)
+        # Containers of the pod share its network: a DOCKER_HOST on localhost
+        # pointed at the daemon just removed.
+        for container in containers_of(spec):
+            if _drop_old_address(container) and container.get("name") not in out.clients:
+                out.clients.append(str(container.get("name")))
         out.notes.append(
             ("info", f"replaced the hand-written Docker daemon container {name!r}", None)
         )
@@ -107,14 +112,15 @@ def _drop_volume(
             _drop_old_address(container)
 
 
-def _drop_old_address(container: dict[str, Any]) -> None:
-    """Remove a DOCKER_HOST that points at the daemon being replaced."""
+def _drop_old_address(container: dict[str, Any]) -> bool:
+    """Remove a DOCKER_HOST that points at the daemon being replaced; True if it did."""
     for entry in container.get("env") or []:
         if not (isinstance(entry, dict) and entry.get("name") == "DOCKER_HOST"):
             continue
         value = str(entry.get("value", ""))
         if value in hostsocket.HOST_SOCKET_URLS:
-            remove_named(container, "env", {"DOCKER_HOST"})
-        elif value.startswith(_LOCAL_DAEMON_PREFIXES):
-            remove_named(container, "env", {"DOCKER_HOST", *_TLS_VARIABLES})
-        return
+            return remove_named(container, "env", {"DOCKER_HOST"})
+        if value.startswith(_LOCAL_DAEMON_PREFIXES):
+            return remove_named(container, "env", {"DOCKER_HOST", *_TLS_VARIABLES})
+        return False
+    return False

@@ -45,12 +45,16 @@ def matches(selector: Selector, resource: dict[str, Any]) -> bool:
     return all(checks)
 
 
-def is_selected(config: Config, resource: dict[str, Any]) -> bool:
+def opted_out(resource: dict[str, Any]) -> bool:
+    return str(annotations_of(resource).get(INJECT_ANNOTATION, "")).lower() == "false"
+
+
+def is_selected(config: Config, resource: dict[str, Any], *, honour_opt_out: bool = True) -> bool:
     """True when `resource` is a workload the config asks to change."""
     kind = resource.get("kind")
     if not isinstance(kind, str) or not is_workload(str(resource.get("apiVersion", "")), kind):
         return False
-    if str(annotations_of(resource).get(INJECT_ANNOTATION, "")).lower() == "false":
+    if honour_opt_out and opted_out(resource):
         return False
     if config.selectors:
         chosen = any(

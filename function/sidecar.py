@@ -22,22 +22,68 @@ def volume_names(config: Config) -> dict[str, str]:
     return names
 
 
-def _clashes(config: Config, spec: dict[str, Any], client_names: list[str]) -> list[str]:
-    problems = []
-    taken = {str(c.get("name")) for c in containers_of(spec)}
-    if config.sidecar_name in taken:
-        problems.append(f"a container named {config.sidecar_name!r} already exists")
-    for name in sorted(set(volume_names(config).values()) & clientlib.volume_names(spec)):
-        problems.append(f"a volume named {name!r} already exists")
+def _clashes(config: Config, spec: dict[str, Any], client_names: list[str]) -> list[Note]:
+    problems: list[Note] = []
+    hint = "; set sidecarName to use other names"
+    for container in containers_of(spec):
+        if container.get("name") == config.sidecar_name:
+            where = clientlib.locate(spec, config.sidecar_name)
+            problems.append(
+                ("error", f"a container named {config.sidecar_name!r} already exists{hint}", where)
+            )
+    volumes = spec.get("volumes") if isinstance(spec.get("volumes"), list) else []
+    ours = set(volume_names(config).values())
+    for i, volume in enumerate(volumes):
+        if isinstance(volume, dict) and volume.get("name") in ours:
+            problems.append(
+                (
+                    "error",
+                    f"a volume named {volume['name']!r} already exists{hint}",
+                    f"volumes[{i}]",
+                )
+            )
     paths = [_client_socket_dir(config)] + (
         [dockerd.CLIENT_CERTS_DIR] if config.transport == "tls" else []
     )
     for container in clientlib.named(spec, client_names):
+        name = str(container.get("name"))
         for path in paths:
             if path in clientlib.mount_paths(container):
                 problems.append(
-                    f"container {container.get('name')!r} already mounts a volume at {path}"
+                    (
+                        "error",
+                        f"container {name!r} already mounts a volume at {path}",
+                        f"{clientlib.locate(spec, name)}.volumeMounts",
+                    )
                 )
+        if not config.native_sidecar and clientlib.is_init(spec, name):
+            problems.append(
+                (
+                    "error",
+                    f"init container {name!r} needs Docker, but with nativeSidecar: false the "
+                    "daemon starts only after every init container has finished",
+                    clientlib.locate(spec, name),
+                )
+            )
+    if spec.get("hostNetwork") is True:
+        problems.append(
+            (
+                "error",
+                "the pod uses hostNetwork: a Docker daemon in it would create bridges and "
+                "firewall rules in the node's own network",
+                "hostNetwork",
+            )
+        )
+    current_class = spec.get("runtimeClassName")
+    if config.runtime_class_name and current_class not in (None, config.runtime_class_name):
+        problems.append(
+            (
+                "error",
+                f"the pod already sets runtimeClassName {current_class!r}, "
+                f"not {config.runtime_class_name!r}",
+                "runtimeClassName",
+            )
+        )
     return problems
 
 
@@ -45,30 +91,95 @@ def _client_socket_dir(config: Config) -> str:
     return VAR_RUN if config.mount_socket_at_var_run else config.socket_dir
 
 
-def _probe(config: Config) -> dict[str, Any]:
-    # Holds the main containers back until the daemon answers; a slow first
-    # start (storage set-up, big data root) gets two minutes.
-    return {
-        "exec": {"command": ["docker", "--host", dockerd.socket_url(config.socket_dir), "info"]},
+def _probe(config: Config) -> tuple[str, dict[str, Any]]:
+    command = {
+        "exec": {"command": ["docker", "--host", dockerd.socket_url(config.socket_dir), "info"]}
+    }
+    if not config.native_sidecar:
+        # A plain container's startupProbe holds nothing back; readiness at least
+        # shows in the pod's status when the daemon answers.
+        return "readinessProbe", {**command, "periodSeconds": 5, "timeoutSeconds": 5}
+    # As a native sidecar's startupProbe it holds the main containers back until
+    # the daemon answers; a slow first start gets two minutes.
+    return "startupProbe", {
+        **command,
         "periodSeconds": 2,
         "timeoutSeconds": 5,
         "failureThreshold": 60,
     }
 
 
-def daemon_container(config: Config, workspace: list[dict[str, Any]]) -> dict[str, Any]:
+# Fields of the daemon container that follow the config. Any other field added to
+# it by hand survives a rerun.
+_CONFIGURED_FIELDS = frozenset(
+    {
+        "name",
+        "image",
+        "imagePullPolicy",
+        "restartPolicy",
+        "args",
+        "env",
+        "securityContext",
+        "startupProbe",
+        "readinessProbe",
+        "resources",
+        "volumeMounts",
+    }
+)
+
+
+def _security(config: Config, spec: dict[str, Any]) -> dict[str, Any]:
+    context: dict[str, Any] = {"privileged": config.run_privileged}
+    pod = spec.get("securityContext") if isinstance(spec.get("securityContext"), dict) else {}
+    if pod.get("runAsNonRoot") is True or pod.get("runAsUser") not in (None, 0):
+        # dockerd must run as root; the pod-level non-root settings would stop it.
+        context.update({"runAsUser": 0, "runAsNonRoot": False})
+    return context
+
+
+def _socket_group(
+    spec: dict[str, Any], clients: list[dict[str, Any]]
+) -> tuple[int | None, list[str]]:
+    """The group for the socket so non-root clients can open it, and clients left without one."""
+    pod = spec.get("securityContext") if isinstance(spec.get("securityContext"), dict) else {}
+    if isinstance(pod.get("fsGroup"), int):
+        return pod["fsGroup"], []
+    group = None
+    stranded = []
+    for client in clients:
+        own = (
+            client.get("securityContext") if isinstance(client.get("securityContext"), dict) else {}
+        )
+        user = own.get("runAsUser", pod.get("runAsUser"))
+        if user in (None, 0):
+            continue
+        gid = own.get("runAsGroup", pod.get("runAsGroup"))
+        if isinstance(gid, int) and group in (None, gid):
+            group = gid
+        else:
+            stranded.append(str(client.get("name")))
+    return group, stranded
+
+
+def daemon_container(
+    config: Config,
+    workspace: list[dict[str, Any]],
+    security: dict[str, Any],
+    group: int | None = None,
+) -> dict[str, Any]:
     volumes = volume_names(config)
     container: dict[str, Any] = {"name": config.sidecar_name, "image": config.image}
     if config.image_pull_policy:
         container["imagePullPolicy"] = config.image_pull_policy
     if config.native_sidecar:
         container["restartPolicy"] = "Always"
-    container["args"] = dockerd.args(config, config.socket_dir)
+    container["args"] = dockerd.args(config, config.socket_dir, group=group)
     env = dockerd.env(config, config.socket_dir)
     if env:
         container["env"] = env
-    container["securityContext"] = {"privileged": config.run_privileged}
-    container["startupProbe"] = _probe(config)
+    container["securityContext"] = security
+    probe, settings = _probe(config)
+    container[probe] = settings
     if config.resources:
         container["resources"] = config.resources
     mounts = [
@@ -95,26 +206,21 @@ def _volumes(config: Config) -> list[dict[str, Any]]:
     return out
 
 
-def wire(config: Config, spec: dict[str, Any], client_names: list[str]) -> Wiring:
+def wire(
+    config: Config,
+    spec: dict[str, Any],
+    client_names: list[str],
+    previous: dict[str, Any] | None = None,
+) -> Wiring:
     """Add the daemon to `spec` and connect the clients to it.
 
-    On a clash with names or paths the workload already uses, `spec` is left
-    as it was and the wiring carries the error.
+    `previous` is the daemon container an earlier run added; fields added to it
+    by hand are kept. On a clash with names or paths the workload already uses,
+    `spec` is left as it was and the wiring carries the errors.
     """
     problems = _clashes(config, spec, client_names)
-    if spec.get("hostNetwork") is True:
-        problems.append(
-            "the pod uses hostNetwork: a Docker daemon in it would create bridges and "
-            "firewall rules in the node's own network"
-        )
-    current_class = spec.get("runtimeClassName")
-    if config.runtime_class_name and current_class not in (None, config.runtime_class_name):
-        problems.append(
-            f"the pod already sets runtimeClassName {current_class!r}, "
-            f"not {config.runtime_class_name!r}"
-        )
     if problems:
-        return Wiring(None, [("error", p + "; left unchanged", None) for p in problems])
+        return Wiring(None, [(s, m + "; left unchanged", f) for s, m, f in problems])
 
     notes: list[Note] = []
     names = volume_names(config)
@@ -128,7 +234,20 @@ def wire(config: Config, spec: dict[str, Any], client_names: list[str]) -> Wirin
             ("warning", f"clients mount different volumes at {p}; the daemon sees the first", None)
             for p in conflicts
         ]
-    daemon = daemon_container(config, workspace)
+    group, stranded = _socket_group(spec, client_containers)
+    notes += [
+        (
+            "warning",
+            f"container {n!r} runs as a non-root user with no group the socket can be given "
+            "to; set the pod's fsGroup so it can open the socket",
+            clientlib.locate(spec, n),
+        )
+        for n in stranded
+    ]
+    daemon = daemon_container(config, workspace, _security(config, spec), group)
+    for key, value in (previous or {}).items():
+        if key not in _CONFIGURED_FIELDS:
+            daemon[key] = value
 
     if config.native_sidecar:
         init = spec.get("initContainers") if isinstance(spec.get("initContainers"), list) else []
@@ -161,39 +280,10 @@ def wire(config: Config, spec: dict[str, Any], client_names: list[str]) -> Wirin
         mounts.append(
             {"name": names["certs"], "mountPath": dockerd.CLIENT_CERTS_DIR, "readOnly": True}
         )
-    notes += connect_clients(client_containers, env, mounts, record)
+    notes += clientlib.connect(spec, client_containers, env, mounts, record)
 
     clientlib.append(spec, "volumes", _volumes(config))
-    if config.runtime_class_name and current_class is None:
+    if config.runtime_class_name and spec.get("runtimeClassName") is None:
         spec["runtimeClassName"] = config.runtime_class_name
         record.pod["runtimeClassName"] = config.runtime_class_name
     return Wiring(record, notes)
-
-
-def connect_clients(
-    containers: list[dict[str, Any]],
-    env: list[dict[str, str]],
-    mounts: list[dict[str, Any]],
-    record: Record,
-) -> list[Note]:
-    """Give each client the daemon's address and socket; note what was left alone."""
-    notes: list[Note] = []
-    for container in containers:
-        name = str(container.get("name"))
-        record.clients.append(name)
-        present = clientlib.env_names(container)
-        kept = [e["name"] for e in env if e["name"] in present]
-        added = [e for e in env if e["name"] not in present]
-        for variable in kept:
-            notes.append(
-                (
-                    "warning",
-                    f"container {name!r} sets {variable} itself; it was left as it is",
-                    None,
-                )
-            )
-        if added:
-            clientlib.append(container, "env", added, before="volumeMounts")
-            record.env = sorted(set(record.env) | {e["name"] for e in added})
-        clientlib.append(container, "volumeMounts", [dict(m) for m in mounts])
-    return notes

@@ -83,6 +83,26 @@ def after(text: str, node: Node) -> int:
     return next_line(text, end)
 
 
+def _past_trailing_comments(text: str, start: int, indent: int) -> int:
+    """Move `start` (a line start) past the comment lines indented deeper than `indent`.
+
+    A comment under the last entry of a collection belongs to that entry;
+    something appended after the collection goes below it.
+    """
+    position = end = start
+    while position < len(text):
+        following = next_line(text, position)
+        line = text[position:following]
+        stripped = line.lstrip(" ")
+        if stripped.startswith("#") and len(line) - len(stripped) > indent:
+            end = position = following
+        elif not stripped.strip():
+            position = following
+        else:
+            break
+    return end
+
+
 def _climb_comments(text: str, start: int, floor: int) -> int:
     """Move `start` (a line start) up over the comment lines directly above it."""
     while start > floor:
@@ -145,7 +165,7 @@ def insert_pair(
         at = _pair_start(text, mapping, before)
         if at is not None:
             return Edit(at, at, rendered)
-    at = after(text, mapping.value[-1][1])
+    at = _past_trailing_comments(text, after(text, mapping.value[-1][1]), indent)
     if at == len(text) and text and not text.endswith("\n"):
         rendered = "\n" + rendered
     return Edit(at, at, rendered)
@@ -185,7 +205,7 @@ def insert_entry(
     if before is not None:
         at = _entry_start(text, sequence, before)
     else:
-        at = after(text, sequence.value[-1])
+        at = _past_trailing_comments(text, after(text, sequence.value[-1]), dash_column)
         if at == len(text) and text and not text.endswith("\n"):
             rendered = "\n" + rendered
     return Edit(at, at, rendered)
@@ -235,7 +255,7 @@ def diff(text: str, node: Node, old: Any, new: Any, style: SeqStyle) -> list[Edi
     if node.flow_style:
         if emit.is_block(new) and not node.value:
             return None  # an empty `[]` or `{}` that gains content becomes block style
-        return [Edit(node.start_mark.index, node.end_mark.index, emit.scalar(new))]
+        return [Edit(node.start_mark.index, node.end_mark.index, emit.flow(new))]
     if isinstance(node, MappingNode) and isinstance(old, dict) and isinstance(new, dict):
         return _diff_mapping(text, node, old, new, style)
     if isinstance(node, SequenceNode) and isinstance(old, list) and isinstance(new, list):

@@ -15,7 +15,14 @@ from function import clients as clientlib
 from function.config import Config
 from function.podspecs import RUN_TO_COMPLETION_KINDS, WORKLOAD_KINDS
 from function.results import Result
-from function.selection import MODE_ANNOTATION, annotations_of, candidate_kinds, is_selected
+from function.selection import (
+    INJECT_ANNOTATION,
+    MODE_ANNOTATION,
+    annotations_of,
+    candidate_kinds,
+    is_selected,
+    opted_out,
+)
 from function.textpatch import same
 from function.wiring import Wiring
 
@@ -84,6 +91,10 @@ def transform(config: Config, items: Iterable[tuple[int, dict[str, Any]]]) -> Ou
             found[str(kind)] = (index, resource)
             continue
         if not is_selected(config, resource) or daemonset.is_generated(resource):
+            if opted_out(resource) and is_selected(config, resource, honour_opt_out=False):
+                outcome.results.append(
+                    results.about(resource, f'skipped: annotated {INJECT_ANNOTATION}: "false"')
+                )
             continue
         mode = _mode(config, resource)
         if mode not in MODES:
@@ -133,7 +144,11 @@ def _inject(
     if spec is None:
         return None, [results.about(resource, "has no pod spec to change", "warning")]
     previous = marker.read(new)
+    previous_daemon = None
     if previous is not None:
+        previous_daemon = next(
+            (c for c in marker.containers_of(spec) if c.get("name") in previous.containers), None
+        )
         marker.undo(spec, previous)
     hint = "mountSocketAtVarRun: true" if mode == "sidecar" else "daemonset.mountSocketFile: true"
     moved = migrate.migrate(spec, hint)
@@ -152,8 +167,28 @@ def _inject(
             results.about(resource, "no container to give Docker to; left unchanged", "warning")
         )
         return None, notes
+    # A client that points DOCKER_HOST elsewhere (a remote builder, say) keeps it.
+    elsewhere = [n for n in names if "DOCKER_HOST" in clientlib.env_names(_container(spec, n))]
+    notes += [
+        results.about(
+            resource,
+            f"container {n!r} sets DOCKER_HOST itself, so it will not use the new daemon; "
+            "remove that variable to use it",
+            "warning",
+            podspecs.field_path(kind, f"{clientlib.locate(spec, n)}.env"),
+        )
+        for n in elsewhere
+    ]
+    names = [n for n in names if n not in elsewhere]
+    if not names:
+        notes.append(
+            results.about(
+                resource, "every client has a daemon of its own; left unchanged", "warning"
+            )
+        )
+        return None, notes
     wiring: Wiring = (
-        sidecar.wire(config, spec, names)
+        sidecar.wire(config, spec, names, previous_daemon)
         if mode == "sidecar"
         else daemonset.wire(config, spec, names)
     )
@@ -178,6 +213,10 @@ def _inject(
             )
         )
     return new, notes
+
+
+def _container(spec: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(c for c in marker.containers_of(spec) if c.get("name") == name)
 
 
 def _summary(config: Config, mode: str, names: list[str], previous: marker.Record | None) -> str:
