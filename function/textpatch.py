@@ -67,17 +67,35 @@ def _is_block(node: Node) -> bool:
     return isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style and node.value
 
 
-def _content_end(node: Node) -> int:
+def _content_end(text: str, node: Node) -> int:
     """Index just past the last character of the node's own content."""
     while _is_block(node):
         last = node.value[-1]
-        node = last[1] if isinstance(node, MappingNode) else last
+        child = last[1] if isinstance(node, MappingNode) else last
+        floor = last[0].end_mark.index if isinstance(node, MappingNode) else node.start_mark.index
+        if child.start_mark.index < floor:
+            # An alias: its node stands earlier in the text. The collection ends
+            # at its own end mark, less the blank and comment lines before it.
+            return _last_content(text, node.end_mark.index)
+        node = child
     return node.end_mark.index
+
+
+def _last_content(text: str, index: int) -> int:
+    """End of the last line before `index` that holds more than blanks and comments."""
+    end = line_start(text, index) if text[line_start(text, index) : index].strip() == "" else index
+    while end > 0:
+        begin = line_start(text, end - 1)
+        line = text[begin : end - 1].strip()
+        if line and not line.startswith("#"):
+            return end - 1
+        end = begin
+    return end
 
 
 def after(text: str, node: Node) -> int:
     """Start of the line that follows the node's content (after any trailing comment)."""
-    end = _content_end(node)
+    end = _content_end(text, node)
     if end == 0 or text[end - 1] == "\n":
         return end
     return next_line(text, end)
