@@ -155,7 +155,9 @@ def test_a_miswired_client_is_caught() -> None:
     spec = pod_spec(broken)
     assert spec is not None
     client = next(c for c in spec["containers"] if c["name"] in record["clients"])
-    next(e for e in client["env"] if e["name"] == "DOCKER_HOST")["value"] = "unix:///tmp/docker.sock"
+    next(e for e in client["env"] if e["name"] == "DOCKER_HOST")["value"] = (
+        "unix:///tmp/docker.sock"
+    )
     with pytest.raises(AssertionError):
         _check_client(items, spec, record, client)
     client["env"][-1]["value"] = "unix:///var/run/dind/docker.sock"
