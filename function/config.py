@@ -6,13 +6,23 @@ Validation reports every problem at once, each with the path of its field.
 
 from __future__ import annotations
 
+import os
 import re
 import types
 import typing
 from typing import Any, Literal
 
+# pydantic scans every installed package for plugins on first use; none are used here.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from function import labels

@@ -8,6 +8,7 @@ style of the surrounding resource: "compact" (dash at the key's column) or
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -31,6 +32,7 @@ _OTHER_NON_STRINGS = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def is_plain_safe(text: str) -> bool:
     """True when `text` can be written unquoted and still read back as that string."""
     if not text or text != text.strip() or not _PLAIN_SAFE.fullmatch(text):

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from function import emit, textpatch
+from function import emit, textpatch, yamlnodes
 from function.emit import SeqStyle
 from function.results import Result, about
 from function.textpatch import Edit
@@ -59,12 +59,7 @@ class ResourceList:
                 yield index, self.item(index)
 
 
-def _construct(node: Node) -> Any:
-    loader = yaml.CSafeLoader("")
-    try:
-        return loader.construct_document(node)
-    finally:
-        loader.dispose()
+_construct = yamlnodes.construct
 
 
 def _describe(error: yaml.YAMLError) -> str:
@@ -86,7 +81,7 @@ def read(text: str) -> ResourceList:
         else:
             return _from_data(text, data, "json")
     try:
-        root = yaml.compose(text, Loader=yaml.CSafeLoader)
+        root = yamlnodes.compose(text)
     except yaml.YAMLError as error:
         raise InputError(f"the input is not valid YAML: {_describe(error)}") from None
     if not isinstance(root, MappingNode):

@@ -15,7 +15,7 @@ import yaml
 from yaml.nodes import MappingNode, Node
 
 from function import config as configlib
-from function import emit, textpatch, transform
+from function import emit, textpatch, transform, yamlnodes
 from function.resourcelist import rewritten
 from function.results import Result
 
@@ -61,7 +61,7 @@ def _files(paths: list[str]) -> list[tuple[str, str]]:
 
 def _documents(source: str, text: str) -> list[Document]:
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.CSafeLoader))
+        nodes = yamlnodes.compose_all(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
@@ -89,7 +89,7 @@ def run(config_path: str | None, paths: list[str]) -> int:
     wanted = transform.kinds_to_read(config)
     for document in documents:
         if isinstance(document.node, MappingNode):
-            document.value = yaml.CSafeLoader("").construct_document(document.node)
+            document.value = yamlnodes.construct(document.node)
     items = [
         (i, d.value)
         for i, d in enumerate(documents)

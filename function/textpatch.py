@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from function import emit
+from function import emit, yamlnodes
 from function.emit import SeqStyle
 
 
@@ -249,13 +249,17 @@ def replace_entry(text: str, sequence: SequenceNode, j: int, value: Any, style: 
 
 def same(old: Any, new: Any) -> bool:
     """Equal, and of the same types all the way down (1 == True, but not here)."""
+    return old == new and _same_types(old, new)
+
+
+def _same_types(old: Any, new: Any) -> bool:
     if type(old) is not type(new):
         return False
     if isinstance(old, dict):
-        return old.keys() == new.keys() and all(same(old[k], new[k]) for k in old)
+        return all(_same_types(old[k], new[k]) for k in old)
     if isinstance(old, list):
-        return len(old) == len(new) and all(same(a, b) for a, b in zip(old, new, strict=True))
-    return old == new
+        return all(_same_types(a, b) for a, b in zip(old, new, strict=True))
+    return True
 
 
 def diff(text: str, node: Node, old: Any, new: Any, style: SeqStyle) -> list[Edit] | None:
@@ -385,7 +389,7 @@ def edit_in_place(
         if edits is None:
             return None
         start, end = region
-        read_back = yaml.load(apply(text[start:end], edits, offset=start), Loader=yaml.CSafeLoader)
+        read_back = yamlnodes.load(apply(text[start:end], edits, offset=start))
     except (Unpatchable, yaml.YAMLError):
         return None
     if is_entry:

@@ -76,7 +76,7 @@ def _node_daemons(items: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dic
     for item in items:
         if item.get("kind") == "DaemonSet":
             spec = item["spec"]["template"]["spec"]
-            found += [(spec, c) for c in _containers(spec) if "dockerd" in _args(c)]
+            found += [(spec, c) for c in _containers(spec)]
     return found
 
 
@@ -85,7 +85,9 @@ def _check_client(
     spec: dict[str, Any],
     record: dict[str, Any],
     client: dict[str, Any],
+    warned: bool = False,
 ) -> None:
+    """`warned`: the output warns that a hand-written DaemonSet does not serve the socket."""
     host = str(_env(client)["DOCKER_HOST"])
     if record["mode"] == "sidecar":
         daemon = next(c for c in _containers(spec) if c["name"] in record["containers"])
@@ -109,7 +111,7 @@ def _check_client(
     if host.startswith("unix://"):
         socket = _node_path(spec, client, host.removeprefix("unix://"))
         served = {_node_path(s, d, _daemon_socket(d)) for s, d in daemons}
-        assert socket in served
+        assert socket in served or warned
     else:
         port = int(host.rpartition(":")[2])
         assert any(p.get("hostPort") == port for _, d in daemons for p in d.get("ports") or [])
@@ -118,12 +120,16 @@ def _check_client(
 def _wired(path: Path) -> list[tuple[str, Any]]:
     document = yaml.safe_load(path.read_text())
     items = document.get("items") or []
+    warned = any("does not serve" in r["message"] for r in document.get("results") or [])
     cases = []
     for item in items:
         record = (item.get("metadata", {}).get("annotations") or {}).get(MARKER)
         if record:
             cases.append(
-                (f"{item['kind']}/{item['metadata']['name']}", (items, item, json.loads(record)))
+                (
+                    f"{item['kind']}/{item['metadata']['name']}",
+                    (items, item, json.loads(record), warned),
+                )
             )
     return cases
 
@@ -132,25 +138,23 @@ CASES = [(f"{p.parent.name}:{name}", data) for p in OUTPUTS for name, data in _w
 
 
 @pytest.mark.parametrize("data", [d for _, d in CASES], ids=[i for i, _ in CASES])
-def test_every_client_reaches_its_daemon(
-    data: tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]],
-) -> None:
-    items, item, record = data
+def test_every_client_reaches_its_daemon(data: tuple[Any, ...]) -> None:
+    items, item, record, warned = data
     spec = pod_spec(item)
     assert spec is not None
     clients = [c for c in _containers(spec) if c["name"] in record["clients"]]
     assert clients and len(clients) == len(record["clients"])
     for client in clients:
-        _check_client(items, spec, record, client)
+        _check_client(items, spec, record, client, warned)
 
 
 def test_there_is_something_to_check() -> None:
-    modes = {record["mode"] for _, (_, _, record) in CASES}
-    assert {"sidecar"} <= modes
+    modes = {data[2]["mode"] for _, data in CASES}
+    assert {"sidecar", "daemonset"} <= modes
 
 
 def test_a_miswired_client_is_caught() -> None:
-    items, item, record = next(d for i, d in CASES if i.startswith("job-basic:"))
+    items, item, record, _ = next(d for i, d in CASES if i.startswith("job-basic:"))
     broken = json.loads(json.dumps(item))
     spec = pod_spec(broken)
     assert spec is not None
