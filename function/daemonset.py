@@ -124,6 +124,13 @@ def wire(config: Config, spec: dict[str, Any], client_names: list[str]) -> Wirin
     if added:
         spec["nodeSelector"] = {**selector, **added}
         record.pod["nodeSelector"] = added
+    if config.daemonset.node_selector and config.daemonset.tolerations:
+        # The clients go where the daemon runs, so they must bear the same taints.
+        present = spec.get("tolerations") if isinstance(spec.get("tolerations"), list) else []
+        missing = [t for t in config.daemonset.tolerations if t not in present]
+        if missing:
+            spec["tolerations"] = [*present, *missing]
+            record.pod["tolerations"] = missing
     return Wiring(record, notes)
 
 

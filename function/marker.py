@@ -100,7 +100,13 @@ def undo(spec: dict[str, Any], record: Record) -> None:
             remove_named(container, "env", set(record.env))
     for key, value in record.pod.items():
         current = spec.get(key)
-        if isinstance(value, dict) and isinstance(current, dict):
+        if isinstance(value, list) and isinstance(current, list):
+            kept = [entry for entry in current if entry not in value]
+            if kept:
+                spec[key] = kept
+            else:
+                del spec[key]
+        elif isinstance(value, dict) and isinstance(current, dict):
             for sub_key, sub_value in value.items():
                 if current.get(sub_key) == sub_value:
                     del current[sub_key]

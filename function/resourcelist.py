@@ -223,7 +223,7 @@ def _items_style(rl: ResourceList) -> SeqStyle:
     assert rl.root is not None
     if isinstance(node, SequenceNode) and node.value and not node.flow_style:
         key = next(k for k, v in rl.root.value if v is node)
-        dash = rl.text.rfind("-", 0, node.value[0].start_mark.index)
+        dash = textpatch.dash_index(rl.text, node.value[0])
         return "wide" if textpatch.column(rl.text, dash) > key.start_mark.column else "compact"
     return "compact"
 

@@ -14,6 +14,7 @@ raises `Unpatchable`, and the caller rewrites the whole resource instead.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import json
 from dataclasses import dataclass
@@ -136,12 +137,21 @@ def _starts_line(text: str, index: int) -> bool:
     return not text[begin:index].strip()
 
 
-def _dash(text: str, entry: Node) -> int:
-    """Index of the `-` that introduces a block sequence entry."""
-    dash = text.rfind("-", 0, entry.start_mark.index)
-    if dash < 0 or not _starts_line(text, dash):
-        raise Unpatchable("sequence entry does not start its own line")
-    return dash
+def dash_index(text: str, entry: Node) -> int:
+    """Index of the `-` that introduces a block sequence entry.
+
+    It is the last `-` before the entry that starts its line and is followed by
+    a blank: a hyphen inside a comment (`- # end-to-end`) is not it.
+    """
+    position = entry.start_mark.index
+    while True:
+        dash = text.rfind("-", 0, position)
+        if dash < 0:
+            raise Unpatchable("sequence entry without a dash")
+        following = text[dash + 1 : dash + 2]
+        if _starts_line(text, dash) and following in (" ", "\t", "\n", "\r", ""):
+            return dash
+        position = dash
 
 
 def column(text: str, index: int) -> int:
@@ -209,7 +219,7 @@ def replace_pair(text: str, mapping: MappingNode, i: int, value: Any, style: Seq
 
 
 def _entry_start(text: str, sequence: SequenceNode, j: int) -> int:
-    dash = _dash(text, sequence.value[j])
+    dash = dash_index(text, sequence.value[j])
     floor = after(text, sequence.value[j - 1]) if j else 0
     return _climb_comments(text, line_start(text, dash), floor)
 
@@ -218,7 +228,7 @@ def insert_entry(
     text: str, sequence: SequenceNode, before: int | None, value: Any, style: SeqStyle
 ) -> Edit:
     """Insert `- value` before entry `before` (None: after the last entry)."""
-    dash_column = column(text, _dash(text, sequence.value[0]))
+    dash_column = column(text, dash_index(text, sequence.value[0]))
     rendered = emit.entry(value, dash_column, style)
     if before is not None:
         at = _entry_start(text, sequence, before)
@@ -230,7 +240,7 @@ def insert_entry(
 
 
 def entry_span(text: str, sequence: SequenceNode, j: int) -> tuple[int, int]:
-    return line_start(text, _dash(text, sequence.value[j])), after(text, sequence.value[j])
+    return line_start(text, dash_index(text, sequence.value[j])), after(text, sequence.value[j])
 
 
 def delete_entry(text: str, sequence: SequenceNode, j: int) -> Edit:
@@ -239,7 +249,7 @@ def delete_entry(text: str, sequence: SequenceNode, j: int) -> Edit:
 
 
 def replace_entry(text: str, sequence: SequenceNode, j: int, value: Any, style: SeqStyle) -> Edit:
-    dash = _dash(text, sequence.value[j])
+    dash = dash_index(text, sequence.value[j])
     start, end = entry_span(text, sequence, j)
     return Edit(start, end, emit.entry(value, column(text, dash), style))
 
@@ -324,6 +334,26 @@ def _names(values: list) -> list[str] | None:
     return None
 
 
+def _increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The longest run of `pairs` (ordered by first) whose seconds also increase."""
+    pairs = sorted(pairs)
+    tails: list[int] = []  # tails[k]: index into pairs ending the best run of length k+1
+    previous: list[int | None] = [None] * len(pairs)
+    for i, (_, b) in enumerate(pairs):
+        k = bisect.bisect_left([pairs[t][1] for t in tails], b)
+        previous[i] = tails[k - 1] if k else None
+        if k == len(tails):
+            tails.append(i)
+        else:
+            tails[k] = i
+    run: list[tuple[int, int]] = []
+    at = tails[-1] if tails else None
+    while at is not None:
+        run.append(pairs[at])
+        at = previous[at]
+    return run[::-1]
+
+
 def _identity(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
@@ -347,8 +377,8 @@ def _diff_sequence(
             for block in matcher.get_matching_blocks()
             for k in range(block.size)
         ]
-    if [b for _, b in matched] != sorted(b for _, b in matched):
-        raise Unpatchable("entries were reordered")
+    # Entries that moved are deleted and inserted again; the rest stay in place.
+    matched = _increasing(matched)
     edits: list[Edit] = []
     old_to_new = dict(matched)
     for i, value in enumerate(old):
@@ -410,10 +440,12 @@ def sequence_style(text: str, node: Node, default: SeqStyle) -> SeqStyle:
         if isinstance(current, MappingNode) and not current.flow_style:
             for key_node, value in current.value:
                 if isinstance(value, SequenceNode) and _is_block(value):
-                    dash = text.rfind("-", 0, value.value[0].start_mark.index)
-                    if dash >= 0:
-                        gap = column(text, dash) - key_node.start_mark.column
-                        return "wide" if gap > 0 else "compact"
+                    try:
+                        dash = dash_index(text, value.value[0])
+                    except Unpatchable:
+                        continue
+                    gap = column(text, dash) - key_node.start_mark.column
+                    return "wide" if gap > 0 else "compact"
                 stack.append(value)
         elif isinstance(current, SequenceNode) and not current.flow_style:
             stack.extend(current.value)

@@ -142,3 +142,18 @@ def test_anchors_fall_back_to_a_whole_rewrite_with_a_warning() -> None:
     assert out["items"][0]["spec"]["initContainers"][0]["name"] == "dind"
     warnings = [r["message"] for r in out["results"] if r["severity"] == "warning"]
     assert any("rewritten whole" in m for m in warnings)
+
+
+def test_a_hyphen_in_the_comment_after_a_dash_is_not_the_dash() -> None:
+    text = "items:\n- # end-to-end tests - nightly\n  name: a\n- name: b\n"
+    assert _patch(text, lambda v: {"items": [*v["items"], {"name": "c"}]}) == (
+        "items:\n- # end-to-end tests - nightly\n  name: a\n- name: b\n- name: c\n"
+    )
+
+
+def test_an_entry_that_moves_is_deleted_and_inserted_not_a_whole_rewrite() -> None:
+    text = "env:\n- name: DOCKER_HOST\n  value: old\n- name: OTHER # keep\n  value: x\n"
+    new = {"env": [{"name": "OTHER", "value": "x"}, {"name": "DOCKER_HOST", "value": "new"}]}
+    assert _patch(text, lambda v: new) == (
+        "env:\n- name: OTHER # keep\n  value: x\n- name: DOCKER_HOST\n  value: new\n"
+    )
