@@ -41,6 +41,7 @@ TIMEOUT_SECONDS = 900.0
 SMOKE_TIMEOUT_SECONDS = 60.0
 RSS_LIMIT_MB = 300.0
 SIDECAR_NAME = "dind"
+_QUIET: dict[str, Any] = {"capture_output": True, "text": True, "timeout": 30, "check": False}
 
 # The names every table holds, in order (the smoke test looks for each of them).
 FIGURES = (
@@ -560,7 +561,9 @@ def machine_facts() -> list[tuple[str, str]]:
         ("nproc", str(os.cpu_count())),
         ("cpu", _cpu_model()),
         ("memory", _memory()),
+        ("load", _load_average()),
         ("python", f"{platform.python_version()} ({sys.executable})"),
+        ("revision", _revision()),
     ]
     for name, argv in (
         ("kpt", ["kpt", "version"]),
@@ -589,6 +592,24 @@ def _memory() -> str:
     except OSError:
         pass
     return "unknown"
+
+
+def _load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f} (1, 5, 15 min, at the start)"
+
+
+def _revision() -> str:
+    """The commit measured, and whether function/ differs from it."""
+    git = ["git", "-C", str(REPO)]
+    try:
+        head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], **_QUIET).stdout.strip()
+        dirty = subprocess.run([*git, "status", "--porcelain", "function"], **_QUIET).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    if not head:
+        return "unknown"
+    return head + (" + uncommitted changes in function/" if dirty.strip() else "")
 
 
 def _version(argv: list[str]) -> str:
@@ -620,8 +641,8 @@ def table_lines(headers: list[str], rows: list[list[str]], markdown: bool) -> li
     return [fmt.format(*headers), rule, *(fmt.format(*row) for row in rows)]
 
 
-def render(report: Report, settings: Settings, markdown: bool) -> str:
-    facts = [f"- {k}: {v}" if markdown else f"{k:>8}: {v}" for k, v in machine_facts()]
+def render(report: Report, settings: Settings, facts: list[tuple[str, str]], markdown: bool) -> str:
+    header = [f"- {k}: {v}" if markdown else f"{k:>8}: {v}" for k, v in facts]
     runs = f"{settings.mode} mode, {settings.runs} timed run(s) per command after 1 warm-up"
     figures = table_lines(
         ["figure", "value", "target", "met", "detail"],
@@ -650,7 +671,7 @@ def render(report: Report, settings: Settings, markdown: bool) -> str:
     heading = "### " if markdown else ""
     return "\n".join(
         [
-            *facts,
+            *header,
             "",
             runs,
             "",
@@ -720,6 +741,7 @@ def main(argv: list[str] | None = None) -> int:
     if tools is None:
         return 2
     spawner = Spawner()  # first, while this process is still small
+    facts = machine_facts()
     try:
         with tempfile.TemporaryDirectory(prefix="inject-docker-bench-") as tmp:
             root = Path(tmp)
@@ -732,7 +754,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         spawner.close()
     report = bench.report
-    sys.stdout.write(render(report, settings, args.markdown))
+    sys.stdout.write(render(report, settings, facts, args.markdown))
     if settings.smoke and report.failed():
         print("bench: smoke check failed (see FAILED rows)", file=sys.stderr)
         return 1

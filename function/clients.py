@@ -20,6 +20,7 @@ class Clients:
 
     names: list[str]
     missing: list[str] = field(default_factory=list)  # asked for but not in the pod
+    explicit: bool = False  # named by the config or the annotation, not the default
 
 
 def choose(config: Config, resource: dict[str, Any], spec: dict[str, Any]) -> Clients:
@@ -36,7 +37,9 @@ def choose(config: Config, resource: dict[str, Any], spec: dict[str, Any]) -> Cl
             else []
         )
         return Clients(names)
-    return Clients([n for n in wanted if n in present], [n for n in wanted if n not in present])
+    return Clients(
+        [n for n in wanted if n in present], [n for n in wanted if n not in present], True
+    )
 
 
 def locate(spec: dict[str, Any], name: str) -> str | None:
@@ -170,3 +173,18 @@ def connect(
             record.env = sorted(set(record.env) | {e["name"] for e in added})
         append(container, "volumeMounts", [dict(m) for m in mounts])
     return notes
+
+
+def _old_cli(image: str) -> bool:
+    """A `docker` CLI image older than the API that current daemons accept (Docker 25)."""
+    name, _, tag = image.rpartition(":")
+    if name.rpartition("/")[2] != "docker" or not tag:
+        return False
+    if tag.startswith(("stable", "edge", "test")):
+        return True
+    major = tag.split(".")[0].split("-")[0]
+    return major.isdigit() and int(major) < 25
+
+
+def old_clients(containers: list[dict[str, Any]]) -> list[str]:
+    return [str(c.get("name")) for c in containers if _old_cli(str(c.get("image", "")))]

@@ -20,6 +20,8 @@ GENERATED_ANNOTATION = "inject-docker.dev/generated"
 NODE_IP_VARIABLE = "DOCKER_NODE_IP"
 CONTAINER_NAME = "dockerd"
 HARD_CODED_SOCKET = "/var/run/docker.sock"
+EXEC_ROOT = "/run/inject-docker/exec"
+PIDFILE = "/run/inject-docker/docker.pid"
 # Annotations of an existing resource that tools use to track it; a regenerated
 # resource keeps them.
 _TRACKING_PREFIXES = ("config.kubernetes.io/", "internal.config.kubernetes.io/")
@@ -28,6 +30,8 @@ _TRACKING_KEYS = ("config.k8s.io/id", "kustomize.config.k8s.io/id")
 
 def _names(config: Config) -> dict[str, str]:
     base = config.daemonset.name
+    if config.transport == "tcp":
+        return {}
     names = {"socket": f"{base}-socket"}
     if config.daemonset.mount_socket_file and config.transport == "unix":
         names["file"] = f"{base}-socket-file"
@@ -181,9 +185,9 @@ def _daemon(config: Config) -> dict[str, Any]:
     if config.transport == "tcp":
         # On the node's port: reachable from the pod network, hence the warning.
         args = [a.replace("tcp://127.0.0.1:", "tcp://0.0.0.0:") for a in args]
-    # The exec root and pidfile stay inside the container, named apart from any
-    # other daemon's, so nothing here can meet a node daemon's state.
-    args += ["--exec-root=/run/docker-ci", "--pidfile=/run/docker-ci.pid"]
+    # The exec root and pidfile stay in the container's own filesystem, apart from
+    # the socket folder the clients mount (in the dind image /var/run is /run).
+    args += [f"--exec-root={EXEC_ROOT}", f"--pidfile={PIDFILE}"]
     container: dict[str, Any] = {"name": CONTAINER_NAME, "image": config.image}
     if config.image_pull_policy:
         container["imagePullPolicy"] = config.image_pull_policy
@@ -267,6 +271,9 @@ def regenerate(existing: dict[str, Any], fresh: dict[str, Any]) -> dict[str, Any
     """`fresh`, keeping the tracking annotations the tools put on `existing`."""
     old = (existing.get("metadata") or {}).get("annotations") or {}
     kept = {k: v for k, v in old.items() if k.startswith(_TRACKING_PREFIXES) or k in _TRACKING_KEYS}
+    path = next((old[k] for k in PATH_ANNOTATIONS if k in old), None)
+    if path is not None:  # wherever the file went, both annotations name it
+        kept.update({k: path for k in PATH_ANNOTATIONS})
     annotations = fresh["metadata"]["annotations"]
     fresh["metadata"]["annotations"] = {
         **kept,

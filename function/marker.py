@@ -25,6 +25,7 @@ class Record:
     clients: list[str] = field(default_factory=list)  # containers given DOCKER_HOST etc.
     env: list[str] = field(default_factory=list)  # env variables added to the clients
     pod: dict[str, Any] = field(default_factory=dict)  # pod-level fields set
+    migrated: bool = False  # the clients are those a migration found; keep them on reruns
 
     def to_annotation(self) -> str:
         kept = {k: v for k, v in asdict(self).items() if v or k == "mode"}

@@ -26,8 +26,11 @@ class Migration:
     notes: list[Note] = field(default_factory=list)
 
 
-def migrate(spec: dict[str, Any], hint: str) -> Migration:
-    """Take the old Docker wiring out of `spec`. `hint` names the option for hard-coded paths."""
+def migrate(spec: dict[str, Any], hint: str | None) -> Migration:
+    """Take the old Docker wiring out of `spec`.
+
+    `hint` names the option for tools that hard-code the socket path; None when it is on.
+    """
     out = Migration()
     for volume in hostsocket.docker_socket_volumes(spec):
         users = hostsocket.mounted_by(spec, volume.name)
@@ -66,7 +69,7 @@ def migrate(spec: dict[str, Any], hint: str) -> Migration:
         out.notes.append(
             ("info", f"replaced the hand-written Docker daemon container {name!r}", None)
         )
-    if out.hard_coded:
+    if out.hard_coded and hint:
         names = ", ".join(repr(n) for n in sorted(set(out.hard_coded)))
         out.notes.append(
             (

@@ -206,7 +206,8 @@ def delete_pair(text: str, mapping: MappingNode, i: int) -> Edit:
             raise Unpatchable("cannot delete the only key of a sequence entry")
         # The next key moves up to take this one's place after the dash.
         end = mapping.value[i + 1][0].start_mark.index
-    return Edit(start, end, "")
+        return Edit(start, end, "")
+    return Edit(start, end, _kept_comments(text[start:end], mapping.value[i][0].start_mark.column))
 
 
 def replace_pair(text: str, mapping: MappingNode, i: int, value: Any, style: SeqStyle) -> Edit:
@@ -245,7 +246,32 @@ def entry_span(text: str, sequence: SequenceNode, j: int) -> tuple[int, int]:
 
 def delete_entry(text: str, sequence: SequenceNode, j: int) -> Edit:
     start, end = entry_span(text, sequence, j)
-    return Edit(start, end, "")
+    return Edit(start, end, _kept_comments(text[start:end], column(text, start)))
+
+
+def _kept_comments(deleted: str, indent: int) -> str:
+    """The comments of deleted lines, as lines of their own: removing a value keeps them."""
+    if "#" not in deleted or "|" in deleted or ">" in deleted:
+        return ""  # no comments, or block scalars whose `#` are content
+    kept = []
+    for line in deleted.splitlines():
+        comment = _comment_of(line)
+        if comment:
+            kept.append(" " * indent + comment + "\n")
+    return "".join(kept)
+
+
+def _comment_of(line: str) -> str | None:
+    quote = ""
+    for i, char in enumerate(line):
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"" and (i == 0 or line[i - 1] in " :[{,-"):
+            quote = char
+        elif char == "#" and (i == 0 or line[i - 1] in " \t"):
+            return line[i:].rstrip()
+    return None
 
 
 def replace_entry(text: str, sequence: SequenceNode, j: int, value: Any, style: SeqStyle) -> Edit:

@@ -84,12 +84,19 @@ def transform(config: Config, items: Iterable[tuple[int, dict[str, Any]]]) -> Ou
         return Outcome(results=audit.audit(config, items))
     outcome = Outcome(results=config_results(config))
     found: dict[str, tuple[int, dict[str, Any]]] = {}  # existing DaemonSet / Namespace
+    namesakes: list[dict[str, Any]] = []  # DaemonSets of the same name in other namespaces
+    client_namespaces: set[str] = set()
     uses_node_daemon = False
     for index, resource in items:
         kind = resource.get("kind")
         if kind in ("DaemonSet", "Namespace") and _is_ours_by_name(config, resource):
             found[str(kind)] = (index, resource)
             continue
+        if (
+            kind == "DaemonSet"
+            and (resource.get("metadata") or {}).get("name") == config.daemonset.name
+        ):
+            namesakes.append(resource)
         if not is_selected(config, resource) or daemonset.is_generated(resource):
             if opted_out(resource) and is_selected(config, resource, honour_opt_out=False):
                 outcome.results.append(
@@ -103,18 +110,21 @@ def transform(config: Config, items: Iterable[tuple[int, dict[str, Any]]]) -> Ou
                     resource,
                     f"annotation {MODE_ANNOTATION} is {mode!r}; expected sidecar or daemonset",
                     "error",
-                    f"metadata.annotations.{MODE_ANNOTATION}",
+                    f"metadata.annotations[{MODE_ANNOTATION}]",
                 )
             )
             continue
         new, notes = _inject(config, resource, mode)
         outcome.results += notes
         if new is not None:
-            uses_node_daemon |= mode == "daemonset"
+            if mode == "daemonset":
+                uses_node_daemon = True
+                client_namespaces.add(str((resource.get("metadata") or {}).get("namespace") or ""))
             if not same(resource, new):
                 outcome.changed[index] = new
     if uses_node_daemon:
         _node_daemon(config, found, outcome)
+        outcome.results += _node_daemon_warnings(config, found, namesakes, client_namespaces)
     return outcome
 
 
@@ -150,10 +160,17 @@ def _inject(
             (c for c in marker.containers_of(spec) if c.get("name") in previous.containers), None
         )
         marker.undo(spec, previous)
-    hint = "mountSocketAtVarRun: true" if mode == "sidecar" else "daemonset.mountSocketFile: true"
-    moved = migrate.migrate(spec, hint)
+    moved = migrate.migrate(spec, _hard_coded_hint(config, mode))
     chosen = clientlib.choose(config, new, spec)
-    names = chosen.names + [n for n in moved.clients if n not in chosen.names]
+    migrated = not chosen.explicit and bool(
+        moved.clients or (previous is not None and previous.migrated)
+    )
+    if migrated:
+        # Only the containers that used the old daemon get the new one, on reruns too.
+        old = moved.clients or (previous.clients if previous is not None else [])
+        names = [n for n in old if n in chosen.names or clientlib.is_init(spec, n)]
+    else:
+        names = chosen.names + [n for n in moved.clients if n not in chosen.names]
     notes = [
         results.about(
             resource,
@@ -187,6 +204,21 @@ def _inject(
             )
         )
         return None, notes
+    notes += [
+        results.about(
+            resource,
+            f"container {n!r} runs an old docker CLI: Docker 29 accepts clients of API 1.44 "
+            "(Docker 25) and newer; use an image such as docker:29.8.0-cli",
+            "warning",
+            podspecs.field_path(kind, f"{clientlib.locate(spec, n)}.image"),
+        )
+        for n in clientlib.old_clients(clientlib.named(spec, names))
+    ]
+    if mode == "daemonset":
+        notes += [
+            results.about(resource, message, "warning", podspecs.field_path(kind, where))
+            for message, where in _node_daemon_client_notes(config, spec, names, kind)
+        ]
     wiring: Wiring = (
         sidecar.wire(config, spec, names, previous_daemon)
         if mode == "sidecar"
@@ -199,6 +231,7 @@ def _inject(
     ]
     if wiring.record is None:
         return None, notes
+    wiring.record.migrated = migrated
     marker.write(new, wiring.record)
     if same(resource, new):
         return new, notes
@@ -213,6 +246,42 @@ def _inject(
             )
         )
     return new, notes
+
+
+def _hard_coded_hint(config: Config, mode: str) -> str | None:
+    """The option for tools that ignore DOCKER_HOST, unless it is already on."""
+    if mode == "sidecar":
+        return None if config.mount_socket_at_var_run else "mountSocketAtVarRun: true"
+    return None if config.daemonset.mount_socket_file else "daemonset.mountSocketFile: true"
+
+
+def _node_daemon_client_notes(
+    config: Config, spec: dict[str, Any], names: list[str], kind: str
+) -> list[tuple[str, str]]:
+    """(message, field) warnings about a client of the node daemon."""
+    notes = []
+    pod = spec.get("securityContext") if isinstance(spec.get("securityContext"), dict) else {}
+    for container in clientlib.named(spec, names):
+        own = container.get("securityContext")
+        user = (own if isinstance(own, dict) else {}).get("runAsUser", pod.get("runAsUser"))
+        if user not in (None, 0) and config.transport == "unix":
+            notes.append(
+                (
+                    f"container {container.get('name')!r} runs as user {user}; the node "
+                    "daemon's socket belongs to root and the dind image's docker group: add "
+                    "that group to the pod's supplementalGroups",
+                    str(clientlib.locate(spec, str(container.get("name")))),
+                )
+            )
+    if config.daemonset.mount_socket_file and kind not in RUN_TO_COMPLETION_KINDS:
+        notes.append(
+            (
+                "the socket file mounted at /var/run/docker.sock goes stale when the node "
+                f"daemon restarts; this {kind} then loses Docker until its pod restarts",
+                "volumes",
+            )
+        )
+    return notes
 
 
 def _container(spec: dict[str, Any], name: str) -> dict[str, Any]:
@@ -263,7 +332,17 @@ def _node_daemon(
                     "warning",
                 )
             )
-    outcome.results.append(
+
+
+def _node_daemon_warnings(
+    config: Config,
+    found: dict[str, tuple[int, dict[str, Any]]],
+    namesakes: list[dict[str, Any]],
+    client_namespaces: set[str],
+) -> list[Result]:
+    """What a user of the node daemon must know, once per run."""
+    ds = config.daemonset
+    out = [
         Result(
             "daemonset mode: every pod that reaches the node daemon can run, stop and read "
             "any container and image of that daemon, other jobs' included, and through it "
@@ -271,14 +350,43 @@ def _node_daemon(
             "warning",
             field="mode",
         )
-    )
+    ]
+    places = []
     if not ds.emit_namespace:
-        where = f"namespace {ds.namespace!r}" if ds.namespace else "the DaemonSet's namespace"
-        outcome.results.append(
-            Result(
-                f"the node daemon runs privileged: {where} needs the label "
-                "pod-security.kubernetes.io/enforce=privileged (or set daemonset.emitNamespace)",
+        places.append(f"{ds.namespace!r} (the DaemonSet's)" if ds.namespace else "the DaemonSet's")
+    places += [repr(n) for n in sorted(client_namespaces) if n and n != ds.namespace]
+    if "" in client_namespaces:
+        places.append("that of the workloads which set none")
+    out.append(
+        Result(
+            "Pod Security: the node daemon runs privileged and its clients mount a hostPath, "
+            "both of which levels baseline and restricted forbid; label these namespaces "
+            f"pod-security.kubernetes.io/enforce=privileged: {', '.join(places)}",
+            "warning",
+            field="daemonset.namespace",
+        )
+    )
+    for other in namesakes:
+        where = (other.get("metadata") or {}).get("namespace") or "no namespace"
+        out.append(
+            results.about(
+                other,
+                f"a DaemonSet named {ds.name!r} also exists in {where}; with a kustomize "
+                "`namespace:` the two would clash: set daemonset.namespace or daemonset.name",
                 "warning",
-                field="daemonset.namespace",
             )
         )
+    if "Namespace" in found and not daemonset.is_generated(found["Namespace"][1]):
+        existing = found["Namespace"][1]
+        labels = (existing.get("metadata") or {}).get("labels") or {}
+        if labels.get("pod-security.kubernetes.io/enforce", "privileged") != "privileged":
+            out.append(
+                results.about(
+                    existing,
+                    "this Namespace enforces Pod Security level "
+                    f"{labels['pod-security.kubernetes.io/enforce']!r}, which rejects the "
+                    "privileged node daemon",
+                    "warning",
+                )
+            )
+    return out
