@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from function import hostsocket, podspecs, results
-from function.config import Config
 from function.results import Result
 from function.selection import matches
+
+if TYPE_CHECKING:
+    from function.config import Config
 
 _WHY = {
     "docker": "the node's Docker socket: containerd nodes have none, and where it exists it "

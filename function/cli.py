@@ -106,13 +106,12 @@ def process(rl: Any) -> tuple[str, list[Any]]:
 
     if not rl.kinds and not rl.function_config:
         return rl.text, []  # nothing to change and nothing to check
-    from function import config as configlib
-    from function import transform
+    from function import defaults, transform
     from function.results import Result
 
     try:
-        config = configlib.load(rl.function_config)
-    except configlib.ConfigError as error:
+        config = defaults.load(rl.function_config)
+    except defaults.ConfigError as error:
         problems = [
             Result(f"invalid functionConfig: {message}", "error", field=path or None)
             for path, message in error.problems

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from function.config import Config
 from function.marker import Record, containers_of
 from function.selection import CONTAINERS_ANNOTATION, annotations_of
 from function.wiring import Note
+
+if TYPE_CHECKING:
+    from function.config import Config
 
 # Volume sources that hold a workspace the daemon must see for `docker run -v`.
 WORKSPACE_SOURCES = ("emptyDir", "persistentVolumeClaim", "ephemeral")

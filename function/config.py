@@ -26,10 +26,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from function import labels
-
-API_VERSION = "fn.inject-docker.dev/v1alpha1"
-KIND = "InjectDocker"
-DEFAULT_IMAGE = "docker:29.8.0-dind"
+from function.defaults import DAEMONSET, DEFAULTS, KIND, ConfigError
 
 
 class _Model(BaseModel):
@@ -78,19 +75,18 @@ class Selector(_Model):
 class DaemonSetSettings(_Model):
     """The node Docker daemon that `mode: daemonset` emits."""
 
-    name: str = Field("docker-ci", description="Name of the DaemonSet.")
+    name: str = Field(DAEMONSET["name"], description="Name of the DaemonSet.")
     namespace: str | None = Field(
-        None, description="Namespace of the DaemonSet; unset leaves it to the package."
+        DAEMONSET["namespace"],
+        description="Namespace of the DaemonSet; unset leaves it to the package.",
     )
-    path: str = Field(
-        "docker-ci-daemonset.yaml", description="File that kpt writes the DaemonSet to."
-    )
+    path: str = Field(DAEMONSET["path"], description="File that kpt writes the DaemonSet to.")
     host_socket_dir: str = Field(
-        "/var/run/docker-ci",
+        DAEMONSET["host_socket_dir"],
         description="Node directory for the daemon's socket; never the node's own `/var/run`.",
     )
     host_data_root: str = Field(
-        "/var/lib/docker-ci",
+        DAEMONSET["host_data_root"],
         description="Node directory for the daemon's images and containers (`--data-root`).",
     )
     node_selector: dict[str, str] = Field(
@@ -100,16 +96,19 @@ class DaemonSetSettings(_Model):
     tolerations: list[dict[str, Any]] = Field(
         default_factory=list, description="Tolerations of the DaemonSet's pods."
     )
-    priority_class_name: str | None = Field(None, description="priorityClassName of the daemon.")
+    priority_class_name: str | None = Field(
+        DAEMONSET["priority_class_name"], description="priorityClassName of the daemon."
+    )
     update_strategy: dict[str, Any] | None = Field(
-        None, description="updateStrategy of the DaemonSet, such as `{type: OnDelete}`."
+        DAEMONSET["update_strategy"],
+        description="updateStrategy of the DaemonSet, such as `{type: OnDelete}`.",
     )
     emit_namespace: bool = Field(
-        False,
+        DAEMONSET["emit_namespace"],
         description="Also emit the Namespace, labelled for Pod Security level `privileged`.",
     )
     mount_socket_file: bool = Field(
-        False,
+        DAEMONSET["mount_socket_file"],
         description="Also mount the socket file at `/var/run/docker.sock` in client "
         "containers, for tools that ignore DOCKER_HOST.",
     )
@@ -128,12 +127,12 @@ class Config(_Model):
     """Settings of inject-docker (kind InjectDocker)."""
 
     api_version: Literal["fn.inject-docker.dev/v1alpha1"] = Field(
-        API_VERSION, description="Always `fn.inject-docker.dev/v1alpha1`."
+        DEFAULTS["api_version"], description="Always `fn.inject-docker.dev/v1alpha1`."
     )
-    kind: Literal["InjectDocker"] = Field(KIND, description="Always `InjectDocker`.")
+    kind: Literal["InjectDocker"] = Field(DEFAULTS["kind"], description="Always `InjectDocker`.")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Object metadata.")
     mode: Literal["sidecar", "daemonset", "audit"] = Field(
-        "sidecar",
+        DEFAULTS["mode"],
         description="`sidecar`: a Docker-in-Docker native sidecar in each pod. "
         "`daemonset`: a Docker daemon per node, reached through a hostPath. "
         "`audit`: change nothing, report host socket mounts and unsafe daemons.",
@@ -151,36 +150,37 @@ class Config(_Model):
         description="Containers and init containers that use Docker. None: every container "
         "in `containers`. The annotation `inject-docker.dev/containers` overrides it.",
     )
-    image: str = Field(DEFAULT_IMAGE, description="dockerd image; pin a full version.")
+    image: str = Field(DEFAULTS["image"], description="dockerd image; pin a full version.")
     image_pull_policy: Literal["Always", "IfNotPresent", "Never"] | None = Field(
-        None, description="imagePullPolicy of the daemon container."
+        DEFAULTS["image_pull_policy"], description="imagePullPolicy of the daemon container."
     )
     native_sidecar: bool = Field(
-        True,
+        DEFAULTS["native_sidecar"],
         description="Run dockerd as a native sidecar (init container with "
         "`restartPolicy: Always`, Kubernetes 1.29+), so Jobs complete. `false`: a plain "
         "container, for older clusters.",
     )
     sidecar_name: str = Field(
-        "dind", description="Name of the daemon container; also the prefix of its volumes."
+        DEFAULTS["sidecar_name"],
+        description="Name of the daemon container; also the prefix of its volumes.",
     )
     socket_dir: str = Field(
-        "/var/run/dind",
+        DEFAULTS["socket_dir"],
         description="Directory of the daemon's socket in the pod's containers.",
     )
     mount_socket_at_var_run: bool = Field(
-        False,
+        DEFAULTS["mount_socket_at_var_run"],
         description="Sidecar mode: mount the socket directory at `/var/run` in client "
         "containers, for tools that hard-code `/var/run/docker.sock`. It hides whatever "
         "the client image keeps in `/var/run`.",
     )
     transport: Literal["unix", "tls", "tcp"] = Field(
-        "unix",
+        DEFAULTS["transport"],
         description="`unix`: socket only. `tls`: also TCP 2376 with TLS certificates shared "
         "through an emptyDir. `tcp`: plain TCP on 127.0.0.1:2375 without authentication.",
     )
     mtu: int | None = Field(
-        1400,
+        DEFAULTS["mtu"],
         ge=576,
         le=65535,
         description="MTU of the daemon's networks; below the pod network's MTU. "
@@ -194,30 +194,33 @@ class Config(_Model):
     )
     dockerd_args: list[str] = Field(default_factory=list, description="Extra dockerd flags.")
     resources: dict[str, Any] | None = Field(
-        None, description="Resources of the daemon container (requests, limits)."
+        DEFAULTS["resources"], description="Resources of the daemon container (requests, limits)."
     )
     storage_size_limit: str | None = Field(
-        None, description="sizeLimit of the emptyDir at `/var/lib/docker`, such as `20Gi`."
+        DEFAULTS["storage_size_limit"],
+        description="sizeLimit of the emptyDir at `/var/lib/docker`, such as `20Gi`.",
     )
     runtime_class_name: str | None = Field(
-        None,
+        DEFAULTS["runtime_class_name"],
         description="A runtime class (such as `sysbox-runc`) that runs dockerd without "
         "privileged mode; set on the pod.",
     )
     privileged: bool | None = Field(
-        None,
+        DEFAULTS["privileged"],
         description="Run dockerd privileged. Default: true, or false when "
         "`runtimeClassName` is set.",
     )
     mirror_workspaces: bool = Field(
-        True,
+        DEFAULTS["mirror_workspaces"],
         description="Mount the client containers' emptyDir and persistent volumes into the "
         "daemon at the same paths, so `docker run -v $PWD:/src` works.",
     )
     daemonset: DaemonSetSettings = Field(
         default_factory=DaemonSetSettings, description="The node daemon (mode daemonset)."
     )
-    fail_on_findings: bool = Field(False, description="Audit mode: exit 1 when anything is found.")
+    fail_on_findings: bool = Field(
+        DEFAULTS["fail_on_findings"], description="Audit mode: exit 1 when anything is found."
+    )
 
     @field_validator("socket_dir")
     @classmethod
@@ -227,18 +230,6 @@ class Config(_Model):
         if value.rstrip("/") in ("", "/var/run", "/run"):
             raise ValueError("use a directory of its own, not /var/run")
         return value.rstrip("/")
-
-    @property
-    def run_privileged(self) -> bool:
-        return self.privileged if self.privileged is not None else not self.runtime_class_name
-
-
-class ConfigError(Exception):
-    """The functionConfig is invalid; `problems` holds (field path, message) pairs."""
-
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
-        super().__init__("; ".join(f"{p}: {m}" if p else m for p, m in problems))
-        self.problems = problems
 
 
 def default() -> Config:

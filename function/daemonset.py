@@ -7,14 +7,16 @@ it listens on TCP only with TLS (or by explicit opt-in).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from function import clients as clientlib
 from function import dockerd, hostsocket, podspecs
-from function.config import Config
 from function.marker import Record, containers_of
 from function.results import PATH_ANNOTATIONS
 from function.wiring import Note, Wiring
+
+if TYPE_CHECKING:
+    from function.config import Config
 
 GENERATED_ANNOTATION = "inject-docker.dev/generated"
 NODE_IP_VARIABLE = "DOCKER_NODE_IP"
@@ -207,7 +209,7 @@ def _daemon(config: Config) -> dict[str, Any]:
                 "protocol": "TCP",
             }
         ]
-    container["securityContext"] = {"privileged": config.run_privileged}
+    container["securityContext"] = {"privileged": dockerd.privileged(config)}
     container["readinessProbe"] = {
         "exec": {"command": ["docker", "--host", dockerd.socket_url(ds.host_socket_dir), "info"]},
         "periodSeconds": 10,

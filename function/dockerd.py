@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from function.config import Config
+if TYPE_CHECKING:
+    from function.config import Config
+
 
 SOCKET_NAME = "docker.sock"
 TLS_PORT = 2376
@@ -14,6 +17,11 @@ CERTS_DIR = "/certs"
 CLIENT_CERTS_DIR = "/certs/client"
 
 _PINNED_TAG = re.compile(r"(^|[^0-9])\d+\.\d+\.\d+([^0-9]|$)")
+
+
+def privileged(config: Config) -> bool:
+    """Run dockerd privileged: yes, unless a runtime class runs it without (or told so)."""
+    return config.privileged if config.privileged is not None else not config.runtime_class_name
 
 
 def socket_url(directory: str) -> str:

@@ -15,7 +15,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from function import emit
-from function.config import API_VERSION, KIND, Config
+from function.config import Config
+from function.defaults import API_VERSION, KIND
 
 GROUP, _, VERSION = API_VERSION.partition("/")
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from function import labels
-from function.config import Config, Selector
 from function.podspecs import DEFAULT_KINDS, group_of, is_workload
+
+if TYPE_CHECKING:
+    from function.config import Config, Selector
 
 INJECT_ANNOTATION = "inject-docker.dev/inject"
 CONTAINERS_ANNOTATION = "inject-docker.dev/containers"

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from function import clients as clientlib
 from function import dockerd
-from function.config import Config
 from function.marker import Record, containers_of
 from function.wiring import Note, Wiring
+
+if TYPE_CHECKING:
+    from function.config import Config
 
 STORAGE_PATH = "/var/lib/docker"
 VAR_RUN = "/var/run"
@@ -129,7 +131,7 @@ _CONFIGURED_FIELDS = frozenset(
 
 
 def _security(config: Config, spec: dict[str, Any]) -> dict[str, Any]:
-    context: dict[str, Any] = {"privileged": config.run_privileged}
+    context: dict[str, Any] = {"privileged": dockerd.privileged(config)}
     pod = spec.get("securityContext") if isinstance(spec.get("securityContext"), dict) else {}
     if pod.get("runAsNonRoot") is True or pod.get("runAsUser") not in (None, 0):
         # dockerd must run as root; the pod-level non-root settings would stop it.

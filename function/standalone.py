@@ -14,8 +14,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node
 
-from function import config as configlib
-from function import emit, textpatch, transform, yamlnodes
+from function import defaults, emit, textpatch, transform, yamlnodes
 from function.resourcelist import rewritten
 from function.results import Result
 
@@ -79,7 +78,7 @@ def run(config_path: str | None, paths: list[str]) -> int:
     except (InputError, OSError) as error:
         print(f"inject-docker: {error}", file=sys.stderr)
         return 1
-    except configlib.ConfigError as error:
+    except defaults.ConfigError as error:
         for path, message in error.problems:
             print(
                 f"inject-docker: error: invalid config: {path + ': ' if path else ''}{message}",
@@ -113,15 +112,15 @@ def run(config_path: str | None, paths: list[str]) -> int:
     return 1 if any(r.severity == "error" for r in results) else 0
 
 
-def _config(path: str | None) -> configlib.Config:
+def _config(path: str | None) -> Any:
     if path is None:
-        return configlib.default()
+        return defaults.default_config()
     try:
         with open(path, encoding="utf-8") as handle:
             data = yaml.load(handle, Loader=yaml.CSafeLoader)
     except yaml.YAMLError as error:
         raise InputError(f"{path}: not valid YAML: {getattr(error, 'problem', error)}") from None
-    return configlib.load(data)
+    return defaults.load(data)
 
 
 def _edits(document: Document, new: dict[str, Any]) -> tuple[list[textpatch.Edit], Result | None]:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from function import audit, daemonset, dockerd, marker, migrate, podspecs, results, sidecar
 from function import clients as clientlib
-from function.config import Config
 from function.podspecs import RUN_TO_COMPLETION_KINDS, WORKLOAD_KINDS
 from function.results import Result
 from function.selection import (
@@ -25,6 +24,9 @@ from function.selection import (
 )
 from function.textpatch import same
 from function.wiring import Wiring
+
+if TYPE_CHECKING:
+    from function.config import Config
 
 MODES = ("sidecar", "daemonset")
 

@@ -1,0 +1,106 @@
+"""The default settings, and loading a config without pydantic when it asks for nothing else.
+
+Most runs carry a functionConfig that sets nothing (kpt sends an empty ConfigMap,
+a kustomize transformer just its annotations). Importing pydantic and building
+the model costs more than transforming a thousand resources, so such configs
+get these defaults directly. The pydantic model in `function/config.py` takes its
+defaults from here too, and validates every config that sets anything.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+API_VERSION = "fn.inject-docker.dev/v1alpha1"
+KIND = "InjectDocker"
+DEFAULT_IMAGE = "docker:29.8.0-dind"
+
+DAEMONSET: dict[str, Any] = {
+    "name": "docker-ci",
+    "namespace": None,
+    "path": "docker-ci-daemonset.yaml",
+    "host_socket_dir": "/var/run/docker-ci",
+    "host_data_root": "/var/lib/docker-ci",
+    "node_selector": {},
+    "tolerations": [],
+    "priority_class_name": None,
+    "update_strategy": None,
+    "emit_namespace": False,
+    "mount_socket_file": False,
+}
+
+DEFAULTS: dict[str, Any] = {
+    "api_version": API_VERSION,
+    "kind": KIND,
+    "metadata": {},
+    "mode": "sidecar",
+    "selectors": [],
+    "exclude": [],
+    "containers": [],
+    "image": DEFAULT_IMAGE,
+    "image_pull_policy": None,
+    "native_sidecar": True,
+    "sidecar_name": "dind",
+    "socket_dir": "/var/run/dind",
+    "mount_socket_at_var_run": False,
+    "transport": "unix",
+    "mtu": 1400,
+    "registry_mirrors": [],
+    "insecure_registries": [],
+    "dockerd_args": [],
+    "resources": None,
+    "storage_size_limit": None,
+    "runtime_class_name": None,
+    "privileged": None,
+    "mirror_workspaces": True,
+    "daemonset": DAEMONSET,
+    "fail_on_findings": False,
+}
+
+
+class ConfigError(Exception):
+    """The functionConfig is invalid; `problems` holds (field path, message) pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{p}: {m}" if p else m for p, m in problems))
+        self.problems = problems
+
+
+def is_default(function_config: Any) -> bool:
+    """True for a functionConfig that sets no setting at all."""
+    if function_config is None or function_config == {}:
+        return True
+    if not isinstance(function_config, dict):
+        return False
+    kind = function_config.get("kind")
+    if kind == "ConfigMap":
+        return set(function_config) <= {"apiVersion", "kind", "metadata", "data"} and not (
+            function_config.get("data") or {}
+        )
+    return (
+        kind == KIND
+        and function_config.get("apiVersion") == API_VERSION
+        and set(function_config) <= {"apiVersion", "kind", "metadata"}
+        and isinstance(function_config.get("metadata", {}), dict)
+    )
+
+
+def default_config() -> Any:
+    """The default settings with the model's attribute names (a Config without pydantic)."""
+    values = {k: v for k, v in DEFAULTS.items() if k != "daemonset"}
+    return SimpleNamespace(**_fresh(values), daemonset=SimpleNamespace(**_fresh(DAEMONSET)))
+
+
+def _fresh(values: dict[str, Any]) -> dict[str, Any]:
+    """Copies of the mutable defaults, so no run can change them for the next."""
+    return {k: (type(v)(v) if isinstance(v, (list, dict)) else v) for k, v in values.items()}
+
+
+def load(function_config: Any) -> Any:
+    """The config: the defaults directly when it sets nothing, else validated by pydantic."""
+    if is_default(function_config):
+        return default_config()
+    from function import config
+
+    return config.load(function_config)
