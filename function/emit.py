@@ -122,7 +122,13 @@ def lines(value: Any, indent: int, style: SeqStyle) -> list[str]:
 
 def block(value: Any, indent: int, style: SeqStyle) -> str:
     """`lines` joined, each line ending in a line break."""
-    return "".join(line + "\n" for line in lines(value, indent, style))
+    # Every workload gets the same daemon, volumes and mounts: write each once.
+    return _block(json.dumps(value, default=str), indent, style)
+
+
+@functools.lru_cache(maxsize=1024)
+def _block(value: str, indent: int, style: SeqStyle) -> str:
+    return "".join(line + "\n" for line in lines(json.loads(value), indent, style))
 
 
 def pair(key: str, value: Any, indent: int, style: SeqStyle) -> str:

@@ -10,7 +10,7 @@ config replaces the old wiring instead of adding a second daemon.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 MARKER_ANNOTATION = "inject-docker.dev/injected"
@@ -28,7 +28,7 @@ class Record:
     migrated: bool = False  # the clients are those a migration found; keep them on reruns
 
     def to_annotation(self) -> str:
-        kept = {k: v for k, v in asdict(self).items() if v or k == "mode"}
+        kept = {k: v for k, v in vars(self).items() if v or k == "mode"}
         return json.dumps(kept, separators=(",", ":"), sort_keys=True)
 
 

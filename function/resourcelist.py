@@ -1,9 +1,11 @@
 """Reading and writing the ResourceList (the KRM function wire format).
 
-YAML input is composed once by libyaml into nodes that remember where they sit
-in the text. Only the items whose kind the transformation asks for are turned
-into Python data; the output is the input text with the changes spliced in, so
-every byte the function does not change comes out as it came in.
+YAML input in the plain layout that kpt and kustomize write is cut into items
+by its lines (`splitlist`), and only the items whose kind the transformation
+asks for are parsed, each on its own. Any other YAML is composed whole by
+libyaml. Either way the nodes remember where they sit in the text, and the
+output is the input text with the changes spliced in, so every byte the
+function does not change comes out as it came in.
 
 JSON input (and YAML whose top level is in flow style) is read whole and
 written whole, in the same format.
@@ -19,7 +21,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from function import emit, textpatch, yamlnodes
+from function import emit, splitlist, textpatch, yamlnodes
 from function.emit import SeqStyle
 from function.results import Result, about
 from function.textpatch import Edit
@@ -33,15 +35,45 @@ class InputError(Exception):
 
 
 @dataclass
+class Part:
+    """A piece of the input composed on its own."""
+
+    text: str  # what the node's marks index into
+    node: Node
+    offset: int  # where `text` starts in the input
+
+
+class _Misread(Exception):
+    """A piece cut from the text by its lines did not parse as one resource."""
+
+
+@dataclass
 class ResourceList:
     text: str
     format: str  # "yaml" (edited in place), "json" or "data" (rewritten whole)
     function_config: Any
     kinds: list[str]  # kind of each item, "" when it has none
-    root: MappingNode | None = None
+    root: MappingNode | None = None  # the whole list, when composed whole
     items_node: Node | None = None
+    layout: splitlist.Layout | None = None  # the items' lines, when cut apart
     data: dict[str, Any] | None = None  # the whole list, for "json" and "data"
     _values: dict[int, Any] = field(default_factory=dict)
+    _parts: dict[int, Part] = field(default_factory=dict)
+
+    def source(self, index: int) -> tuple[Part, int]:
+        """Item `index` as a node: the part it was composed in, and its entry there."""
+        if self.layout is None:
+            assert self.items_node is not None
+            return Part(self.text, self.items_node, 0), index
+        if index not in self._parts:
+            start, end = self.layout.spans[index]
+            snippet = self.text[start:end]
+            node = yamlnodes.compose(snippet)
+            one = isinstance(node, SequenceNode) and len(node.value) == 1
+            if not (one and isinstance(node.value[0], MappingNode)):
+                raise _Misread
+            self._parts[index] = Part(snippet, node, start)
+        return self._parts[index], 0
 
     def item(self, index: int) -> dict[str, Any]:
         """Item `index` as plain data (read once, then cached)."""
@@ -49,14 +81,29 @@ class ResourceList:
             if self.data is not None:
                 self._values[index] = self.data["items"][index]
             else:
-                assert isinstance(self.items_node, SequenceNode)
-                self._values[index] = _construct(self.items_node.value[index])
+                part, entry = self.source(index)
+                self._values[index] = _construct(part.node.value[entry])
         return self._values[index]
 
     def items_of_kinds(self, kinds: frozenset[str] | None) -> Iterator[tuple[int, dict[str, Any]]]:
-        for index, kind in enumerate(self.kinds):
-            if kinds is None or kind in kinds:
-                yield index, self.item(index)
+        wanted = [i for i, kind in enumerate(self.kinds) if kinds is None or kind in kinds]
+        if self.layout is not None:
+            try:
+                for index in wanted:
+                    self.item(index)
+            except (_Misread, yaml.YAMLError):
+                self._read_whole()
+                wanted = [i for i, kind in enumerate(self.kinds) if kinds is None or kind in kinds]
+        for index in wanted:
+            yield index, self.item(index)
+
+    def _read_whole(self) -> None:
+        """Give up the cut by lines and compose the whole text."""
+        whole = _read_composed(self.text)
+        self.kinds, self.root, self.items_node = whole.kinds, whole.root, whole.items_node
+        self.layout = None
+        self._values.clear()
+        self._parts.clear()
 
 
 _construct = yamlnodes.construct
@@ -80,6 +127,33 @@ def read(text: str) -> ResourceList:
             pass
         else:
             return _from_data(text, data, "json")
+    layout = splitlist.scan(text)
+    if layout is not None:
+        try:
+            return _read_cut(text, layout)
+        except (_Misread, yaml.YAMLError):
+            pass
+    return _read_composed(text)
+
+
+def _read_cut(text: str, layout: splitlist.Layout) -> ResourceList:
+    """The list from its lines: only the small top-level parts are parsed now."""
+
+    def value(key: str) -> Any:
+        if key not in layout.regions:
+            return None
+        start, end = layout.regions[key]
+        node = yamlnodes.compose(text[start:end])
+        if not (isinstance(node, MappingNode) and len(node.value) == 1):
+            raise _Misread
+        return _construct(node.value[0][1])
+
+    _check_header(value("kind"), value("apiVersion"))
+    return ResourceList(text, "yaml", value("functionConfig"), list(layout.kinds), layout=layout)
+
+
+def _read_composed(text: str) -> ResourceList:
+    """The list composed whole: any YAML layout."""
     try:
         root = yamlnodes.compose(text)
     except yaml.YAMLError as error:
@@ -196,29 +270,78 @@ def _write_yaml(
     added: list[dict[str, Any]],
     results: list[Result],
 ) -> tuple[str, list[Result]]:
-    text, root = rl.text, rl.root
-    assert root is not None
     extra: list[Result] = []
     edits: list[Edit] = []
-    default_style = _items_style(rl)
-    items_node = rl.items_node
+    style = _items_style(rl)
     for index in sorted(changed):
-        assert isinstance(items_node, SequenceNode)
-        item_edits, problem = _item_edits(rl, index, changed[index], default_style)
+        item_edits, problem = _item_edits(rl, index, changed[index], style)
         edits += item_edits
         if problem:
             extra.append(problem)
+    if rl.layout is not None:
+        edits += _cut_appends(rl, added, results + extra, style)
+        return textpatch.apply(rl.text, edits), extra
+    text, root = rl.text, rl.root
+    assert root is not None
     top = {k.value: (i, v) for i, (k, v) in enumerate(root.value) if isinstance(k, ScalarNode)}
     if added:
-        edits += _append(text, root, top.get("items"), "items", added, default_style)
+        edits += _append(text, root, top.get("items"), "items", added, style)
     existing_results = _construct(top["results"][1]) if "results" in top else None
     new_results = _new_results(existing_results, results + extra)
     if new_results:
-        edits += _append(text, root, top.get("results"), "results", new_results, default_style)
+        edits += _append(text, root, top.get("results"), "results", new_results, style)
     return textpatch.apply(text, edits), extra
 
 
+def _shift(edits: list[Edit], offset: int) -> list[Edit]:
+    return [Edit(e.start + offset, e.end + offset, e.text) for e in edits]
+
+
+def _cut_appends(
+    rl: ResourceList, added: list[dict[str, Any]], results: list[Result], style: SeqStyle
+) -> list[Edit]:
+    """New items after the last one, and our results, for a list cut by its lines."""
+    layout = rl.layout
+    assert layout is not None
+    edits: list[Edit] = []
+    if added:
+        part, _ = rl.source(len(layout.spans) - 1)
+        edits += _shift(
+            [textpatch.insert_entry(part.text, part.node, None, v, style) for v in added],
+            part.offset,
+        )
+    if "results" in layout.regions:
+        start, end = layout.regions["results"]
+        node = yamlnodes.compose(rl.text[start:end])
+        assert isinstance(node, MappingNode)
+        new = _new_results(_construct(node.value[0][1]), results)
+        if new:
+            found = (0, node.value[0][1])
+            edits += _shift(_append(rl.text[start:end], node, found, "results", new, style), start)
+        return edits
+    new = _new_results(None, results)
+    if new:
+        at = _before_closing_comments(rl.text)
+        lead = "" if at == 0 or rl.text[at - 1] == "\n" else "\n"
+        edits.append(Edit(at, at, lead + emit.pair("results", new, 0, style)))
+    return edits
+
+
+def _before_closing_comments(text: str) -> int:
+    """The end of the text, less the blank and column-0 comment lines that close it."""
+    end = len(text)
+    while end > 0:
+        begin = textpatch.line_start(text, end - 1 if text.endswith("\n", 0, end) else end)
+        line = text[begin:end].strip()
+        if line and not text[begin:end].startswith("#"):
+            break
+        end = begin
+    return end
+
+
 def _items_style(rl: ResourceList) -> SeqStyle:
+    if rl.layout is not None:
+        return "wide" if rl.layout.dash > 0 else "compact"
     node = rl.items_node
     assert rl.root is not None
     if isinstance(node, SequenceNode) and node.value and not node.flow_style:
@@ -232,16 +355,17 @@ def _item_edits(
     rl: ResourceList, index: int, new: dict[str, Any], default_style: SeqStyle
 ) -> tuple[list[Edit], Result | None]:
     """Edits for one changed item; a whole rewrite (and a warning) when in place fails."""
-    text = rl.text
-    items_node = rl.items_node
-    assert isinstance(items_node, SequenceNode)
-    node = items_node.value[index]
+    part, entry = rl.source(index)
+    text, sequence = part.text, part.node
+    assert isinstance(sequence, SequenceNode)
+    node = sequence.value[entry]
     style = textpatch.sequence_style(text, node, default_style)
-    start, end = textpatch.entry_span(text, items_node, index)
-    edits = textpatch.edit_in_place(text, node, rl.item(index), new, style, (start, end), True)
+    region = textpatch.entry_span(text, sequence, entry)
+    edits = textpatch.edit_in_place(text, node, rl.item(index), new, style, region, True)
     if edits is not None:
-        return edits, None
-    return [textpatch.replace_entry(text, items_node, index, new, style)], rewritten(new)
+        return _shift(edits, part.offset), None
+    rewrite = textpatch.replace_entry(text, sequence, entry, new, style)
+    return _shift([rewrite], part.offset), rewritten(new)
 
 
 def rewritten(resource: dict[str, Any]) -> Result:

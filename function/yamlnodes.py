@@ -10,9 +10,11 @@ sexagesimal numbers, binary, sets) goes through PyYAML's own safe constructor.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import yaml
+import yaml.resolver
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 _STR = "tag:yaml.org,2002:str"
@@ -23,20 +25,29 @@ _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
 _BOOLS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
-_TAGS: dict[tuple[str, bool, bool], str] = {}
+
+
+_RESOLVER = yaml.resolver.Resolver()
+
+
+@functools.cache
+def _resolve(kind: Any, value: Any, implicit: Any) -> Any:
+    return _RESOLVER.resolve(kind, value, implicit)
 
 
 class Loader(yaml.CSafeLoader):
-    """libyaml's safe loader, with resolved scalar tags remembered across documents."""
+    """libyaml's safe loader, with resolved tags remembered across documents.
 
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        if kind is not ScalarNode:
-            return super().resolve(kind, value, implicit)
-        key = (value, implicit[0], implicit[1])
-        tag = _TAGS.get(key)
-        if tag is None:
-            tag = _TAGS[key] = super().resolve(kind, value, implicit)
-        return tag
+    The composer calls `resolve` for every node, and `descend_resolver` and
+    `ascend_resolver` around each, from C. As instance attributes they are C
+    callables too: a cache, and two no-ops (no path resolvers are registered).
+    """
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self.resolve = _resolve
+        self.descend_resolver = slice  # takes (parent, index), does nothing here
+        self.ascend_resolver = tuple  # takes nothing, does nothing here
 
 
 def compose(text: str) -> Node | None:

@@ -124,3 +124,19 @@ def test_standalone_reports_missing_files_and_bad_config(tmp_path: Path) -> None
     done = run_function("", "--config", str(bad), str(tmp_path))
     assert done.code == 1
     _one_clear_line(done.stderr, "mtu")
+
+
+def test_lists_the_line_reader_cannot_cut_are_read_whole() -> None:
+    text = (
+        "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
+        "- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n  spec:\n    containers: &c\n"
+        "    - name: build\n      image: docker:29.8.0-cli\n"
+        "- apiVersion: v1\n  kind: Pod\n  metadata: {name: b}\n  spec:\n    containers: *c\n"
+        '- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: q}\n  data:\n    x: "multi\n- line"\n'
+    )
+    done = run_function(text)
+    assert done.code == 0, done.stderr
+    out = yaml.safe_load(done.stdout)
+    assert [i["spec"]["initContainers"][0]["name"] for i in out["items"][:2]] == ["dind", "dind"]
+    assert out["items"][2]["data"]["x"] == "multi - line"
+    assert '    x: "multi\n- line"\n' in done.stdout

@@ -85,3 +85,26 @@ def test_output_is_valid_kubernetes(case: Path) -> None:
         for item, _ in item_texts(output)
     }
     assert {k: v for k, v in problems.items() if v} == {}
+
+
+def test_reading_by_lines_and_reading_whole_agree(case: Path) -> None:
+    """The fast reader (items cut apart by their lines) and the full one give the same bytes."""
+    from function import cli, resourcelist, splitlist
+
+    stdin, output, _ = _output(case)
+    if splitlist.scan(stdin) is None:
+        pytest.skip("not in the plain layout: only the full reader applies")
+    whole, _ = cli.process(resourcelist._read_composed(stdin))
+    assert whole == output
+
+
+def test_edits_left_unchecked_at_run_time_read_back_right(
+    case: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inserted lines are not read back at run time; here they are, for every case."""
+    from function import cli, resourcelist, textpatch
+
+    monkeypatch.setattr(textpatch, "READ_BACK_ALL", True)
+    stdin, output, _ = _output(case)
+    checked, _ = cli.process(resourcelist.read(stdin))
+    assert checked == output
