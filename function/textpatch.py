@@ -26,7 +26,6 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from function import emit, yamlnodes
 from function.emit import SeqStyle
 
-
 # Tests set this to read back every edit, the unchecked kind included.
 READ_BACK_ALL = False
 

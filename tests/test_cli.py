@@ -132,7 +132,8 @@ def test_lists_the_line_reader_cannot_cut_are_read_whole() -> None:
         "- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n  spec:\n    containers: &c\n"
         "    - name: build\n      image: docker:29.8.0-cli\n"
         "- apiVersion: v1\n  kind: Pod\n  metadata: {name: b}\n  spec:\n    containers: *c\n"
-        '- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: q}\n  data:\n    x: "multi\n- line"\n'
+        "- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: q}\n"
+        '  data:\n    x: "multi\n- line"\n'
     )
     done = run_function(text)
     assert done.code == 0, done.stderr
