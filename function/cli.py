@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import gc
 import sys
 import traceback
@@ -59,6 +58,8 @@ def _dispatch(args: list[str]) -> int:
         return 0
     if not args:
         return _krm()
+    import argparse
+
     parser = argparse.ArgumentParser(prog="inject-docker", add_help=False)
     parser.add_argument("--config")
     parser.add_argument("paths", nargs="*")

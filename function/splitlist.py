@@ -14,13 +14,17 @@ back; a piece that is never read is copied to the output unchanged.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
+# Lines at column 0 other than blanks, comments and a first `---`.
+_TOP_LINE = re.compile(r"^(?![ \t#\r\n]|---[ \t]*$|-[ \t\r\n]|-$)(\S.*)$", re.M)
+_MARKERS = re.compile(r"^(?:---|\.\.\.)(?:[ \t]|$)", re.M)
 _TOP_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*):(?:[ \t]|$)")
 # What may follow an item's dash: nothing, a comment, or the item's first key.
-_ENTRY_START = re.compile(r"(|#.*|[A-Za-z0-9_.\/-]+:(?:[ \t].*)?|[\"'][^\"']*[\"']:(?:[ \t].*)?)")
-_KIND = re.compile(r"kind:[ \t]*(['\"]?)([A-Za-z0-9]+)\1[ \t]*(?:#.*)?$")
+_ENTRY_START = re.compile(r"(|#.*|[A-Za-z0-9_./-]+:(?:[ \t].*)?|[\"'][^\"']*[\"']:(?:[ \t].*)?)")
+_KIND_VALUE = re.compile(r"[ \t]*(['\"]?)([A-Za-z0-9]+)\1[ \t]*(?:#.*)?$")
 
 
 @dataclass
@@ -31,81 +35,58 @@ class Layout:
     kinds: list[str]  # each item's kind ("" when not found)
 
 
-def _lines(text: str) -> list[tuple[int, str]]:
-    out = []
-    position = 0
-    for line in text.splitlines(keepends=True):
-        out.append((position, line))
-        position += len(line)
-    return out
-
-
 def scan(text: str) -> Layout | None:
     """The layout of `text`, or None when it is not the plain one."""
-    lines = _lines(text)
-    regions: dict[str, tuple[int, int]] = {}
-    current: str | None = None
+    if "\t" in text or "\r" in text or _MARKERS.search(text, 1):
+        return None  # tabs, CRLF, or more than one document: the full reader decides
     starts: list[tuple[str, int]] = []
-    for index, (position, line) in enumerate(lines):
-        body = line.rstrip("\r\n")
-        if not body.strip() or body.startswith("#") or body[0] in " -":
-            continue
-        if index == 0 and body.rstrip() == "---":
-            continue
-        found = _TOP_KEY.match(body)
-        if not found or found.group(1) in regions or (current == found.group(1)):
+    for found in _TOP_LINE.finditer(text):
+        key = _TOP_KEY.match(found.group(1))
+        if key is None or key.group(1) in (k for k, _ in starts):
             return None
-        current = found.group(1)
-        regions[current] = (position, -1)
-        starts.append((current, position))
-    if "items" not in regions:
-        return None
-    for (key, start), following in zip(starts, [*starts[1:], ("", len(text))], strict=True):
-        regions[key] = (start, following[1])
-    return _items(text, lines, regions)
+        starts.append((key.group(1), found.start()))
+    ends = [s for _, s in starts[1:]] + [len(text)]
+    regions = {key: (start, end) for (key, start), end in zip(starts, ends, strict=True)}
+    return _items(text, regions) if "items" in regions else None
 
 
-def _items(
-    text: str, lines: list[tuple[int, str]], regions: dict[str, tuple[int, int]]
-) -> Layout | None:
+def _items(text: str, regions: dict[str, tuple[int, int]]) -> Layout | None:
     start, end = regions["items"]
     newline = text.find("\n", start, end)
     header = text[start : end if newline < 0 else newline]
     if header.split(":", 1)[1].split("#", 1)[0].strip():
         return None  # `items: []` and the like: the full reader handles them
-    dash: int | None = None
-    spans: list[tuple[int, int]] = []
-    kinds: list[str] = []
-    for position, line in lines:
-        if position <= start or position >= end:
-            continue
-        body = line.rstrip("\r\n")
-        stripped = body.lstrip(" ")
-        indent = len(body) - len(stripped)
-        if not stripped or stripped.startswith("#"):
-            continue
-        if dash is None:
-            if not stripped.startswith("-") or indent not in (0, 2):
-                return None
-            dash = indent
-        if indent == dash and (stripped == "-" or stripped.startswith(("- ", "-\t"))):
-            spans.append((position, -1))
-            kinds.append("")
-            rest = stripped[1:].strip(" \t")
-            if not _ENTRY_START.fullmatch(rest):
-                return None  # a scalar or flow-style item: the full reader says what it is
-            if rest.startswith("kind:"):
-                kinds[-1] = _kind(rest)
-        elif indent <= dash:
-            return None
-        elif indent == dash + 2 and stripped.startswith("kind:") and spans and not kinds[-1]:
-            kinds[-1] = _kind(stripped)
-    if not spans or dash is None or "?" in kinds:
+    body_start = end if newline < 0 else newline + 1
+    first = re.compile(r"^( *)(\S)", re.M).search(text, body_start, end)
+    while first and first.group(2) == "#":
+        first = re.compile(r"^( *)(\S)", re.M).search(text, first.end(), end)
+    if first is None or first.group(2) != "-" or len(first.group(1)) not in (0, 2):
         return None
-    ends = [s for s, _ in spans[1:]] + [end]
-    return Layout(regions, dash, [(s, e) for (s, _), e in zip(spans, ends, strict=True)], kinds)
+    dash = len(first.group(1))
+    # Inside the items, every line that is not blank or a comment is either an
+    # entry's dash at that column or indented further.
+    stray = re.compile(rf"^(?! {{{dash + 1}}}| *$| *#| {{{dash}}}-(?: |$))", re.M)
+    if stray.search(text, body_start, end):
+        return None
+    entries = list(re.compile(rf"^ {{{dash}}}-(?: (.*))?$", re.M).finditer(text, body_start, end))
+    kinds = []
+    for entry in entries:
+        rest = (entry.group(1) or "").strip()
+        if not _ENTRY_START.fullmatch(rest):
+            return None  # a scalar or flow-style item: the full reader says what it is
+        kinds.append(_kind(rest[5:]) if rest.startswith("kind:") else "")
+    positions = [e.start() for e in entries]
+    key_kind = re.compile(rf"^ {{{dash + 2}}}kind:(.*)$", re.M)
+    for found in key_kind.finditer(text, body_start, end):
+        index = bisect.bisect_right(positions, found.start()) - 1
+        if index >= 0 and not kinds[index]:
+            kinds[index] = _kind(found.group(1))
+    if not entries or "?" in kinds:
+        return None
+    spans = list(zip(positions, [*positions[1:], end], strict=True))
+    return Layout(regions, dash, spans, kinds)
 
 
-def _kind(text: str) -> str:
-    found = _KIND.match(text.rstrip("\r\n"))
+def _kind(value: str) -> str:
+    found = _KIND_VALUE.match(value)
     return found.group(2) if found else "?"

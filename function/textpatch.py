@@ -15,7 +15,6 @@ raises `Unpatchable`, and the caller rewrites the whole resource instead.
 from __future__ import annotations
 
 import bisect
-import difflib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -401,6 +400,8 @@ def _diff_sequence(
     if old_names is not None and new_names is not None:
         matched = [(i, new_names.index(n)) for i, n in enumerate(old_names) if n in new_names]
     else:
+        import difflib  # only lists of unnamed entries need it
+
         matcher = difflib.SequenceMatcher(
             None, [_identity(v) for v in old], [_identity(v) for v in new], autojunk=False
         )
