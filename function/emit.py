@@ -123,12 +123,18 @@ def lines(value: Any, indent: int, style: SeqStyle) -> list[str]:
 def block(value: Any, indent: int, style: SeqStyle) -> str:
     """`lines` joined, each line ending in a line break."""
     # Every workload gets the same daemon, volumes and mounts: write each once.
-    return _block(json.dumps(value, default=str), indent, style)
+    # repr tells 1, True and "1" apart, and is the same for equal plain data
+    # built in the same order.
+    key = repr(value)
+    found = _BLOCKS.get((key, indent, style))
+    if found is None:
+        found = _BLOCKS[key, indent, style] = "".join(
+            line + "\n" for line in lines(value, indent, style)
+        )
+    return found
 
 
-@functools.lru_cache(maxsize=1024)
-def _block(value: str, indent: int, style: SeqStyle) -> str:
-    return "".join(line + "\n" for line in lines(json.loads(value), indent, style))
+_BLOCKS: dict[tuple[str, int, str], str] = {}
 
 
 def pair(key: str, value: Any, indent: int, style: SeqStyle) -> str:

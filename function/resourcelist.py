@@ -235,11 +235,12 @@ def write(
 
 def _new_results(existing: Any, results: list[Result]) -> list[dict[str, Any]]:
     """Our results, less any that the list already holds (a rerun adds nothing)."""
-    present = existing if isinstance(existing, list) else []
+    seen = {repr(e) for e in existing} if isinstance(existing, list) else set()
     out = []
     for result in results:
         entry = result.as_dict()
-        if entry not in present and entry not in out:
+        if repr(entry) not in seen:
+            seen.add(repr(entry))
             out.append(entry)
     return out
 
