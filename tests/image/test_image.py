@@ -5,12 +5,12 @@ tests/image/build-local.sh. Once opted in, a missing engine, image or client too
 a failure, not a skip.
 
     tests/image/build-local.sh
-    INJECT_DOCKER_IMAGE_TESTS=1 python -m pytest -m image tests/image -s
+    INJECT_DOCKER_IMAGE_TESTS=1 python -m pytest tests/image
 
-Environment: INJECT_DOCKER_IMAGE (image under test, default inject-docker:local),
-INJECT_DOCKER_PASSTHROUGH_IMAGE (baseline `cat` image, default inject-docker:passthrough),
-KPT and KUBECTL (client binaries), INJECT_DOCKER_MAX_START_SECONDS (upper bound on the
-median start-to-exit time, default 10).
+The image's size and start-up time appear in the "image tier" section of the
+test summary. Environment: INJECT_DOCKER_IMAGE (image under test, default
+inject-docker:local), INJECT_DOCKER_PASSTHROUGH_IMAGE (baseline `cat` image,
+default inject-docker:passthrough), KPT and KUBECTL (client binaries).
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ IMAGE = os.environ.get("INJECT_DOCKER_IMAGE", "inject-docker:local")
 PASSTHROUGH_IMAGE = os.environ.get("INJECT_DOCKER_PASSTHROUGH_IMAGE", "inject-docker:passthrough")
 KPT = os.environ.get("KPT", "kpt")
 KUBECTL = os.environ.get("KUBECTL", "kubectl")
-MAX_START_SECONDS = float(os.environ.get("INJECT_DOCKER_MAX_START_SECONDS", "10"))
 TIMEOUT = 180
 
 pytestmark = [
@@ -198,7 +197,8 @@ def test_help(image):
     assert "inject" in out.lower(), f"--help does not name the function:\n{out}"
 
 
-def test_size_and_startup_time(image):
+def test_size_and_startup_time(image, image_report):
+    """Reports the image size and start-up time (a figure for the record, not a check)."""
     size = _image_size(image)
 
     def median_run_seconds(img: str, runs: int = 5) -> float:
@@ -209,16 +209,18 @@ def test_size_and_startup_time(image):
             times.append(time.perf_counter() - start)
         return statistics.median(times)
 
+    assert size > 0
     median = median_run_seconds(image)
-    print(f"\n{image}: image size {size / 1e6:.1f} MB")
-    print(f"{image}: median start-to-exit on an empty ResourceList over 5 runs: {median:.3f} s")
+    image_report.append(f"{image}: image size {size / 1e6:.1f} MB")
+    image_report.append(
+        f"{image}: median start-to-exit on an empty ResourceList over 5 runs: {median:.3f} s"
+    )
     if _run(["docker", "image", "inspect", PASSTHROUGH_IMAGE]).returncode == 0:
         base = median_run_seconds(PASSTHROUGH_IMAGE)
-        print(
+        image_report.append(
             f"{PASSTHROUGH_IMAGE} (cat): median {base:.3f} s; "
             f"function overhead over a bare container: {median - base:+.3f} s"
         )
-    assert median < MAX_START_SECONDS, f"median start-to-exit {median:.2f} s"
 
 
 # --------------------------------------------------------------------------- kpt
