@@ -260,13 +260,14 @@ def _kept_comments(deleted: str, indent: int) -> str:
         return ""  # no comments, or block scalars whose `#` are content
     kept = []
     for line in deleted.splitlines():
-        comment = _comment_of(line)
+        comment = comment_of(line)
         if comment:
             kept.append(" " * indent + comment + "\n")
     return "".join(kept)
 
 
-def _comment_of(line: str) -> str | None:
+def comment_of(line: str) -> str | None:
+    """The `# comment` that ends a YAML line, if any (a `#` inside quotes is not one)."""
     quote = ""
     for i, char in enumerate(line):
         if quote:

@@ -47,19 +47,9 @@ def with_config(input_text: str, config_text: str | None) -> str:
 
 def comments(text: str) -> list[str]:
     """Every `# comment` in a YAML text (outside quoted strings)."""
-    found = []
-    for line in text.splitlines():
-        quote = ""
-        for i, char in enumerate(line):
-            if quote:
-                if char == quote:
-                    quote = ""
-            elif char in "'\"" and (i == 0 or line[i - 1] in " :[{,-"):
-                quote = char
-            elif char == "#" and (i == 0 or line[i - 1] in " \t"):
-                found.append(line[i:].strip())
-                break
-    return found
+    from function.textpatch import comment_of
+
+    return [found.strip() for line in text.splitlines() if (found := comment_of(line))]
 
 
 def item_texts(text: str) -> list[tuple[Any, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -12,17 +13,19 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
-FIGURES = (
-    "F1 fn vs kustomize",
-    "F2 kpt exec fn vs cat",
-    "F3 scaling 10k vs 1k",
-    "F3 peak RSS at 10k",
-    "F4 empty vs python",
-    "F4 empty+config vs python",
-    "F5 throughput",
-    "F6a docker run fn vs cat",
-    "F6b kustomize container fn vs cat",
-)
+
+def _figure_names() -> tuple[str, ...]:
+    """The figure names bench/run.py promises to print (read from it, not copied)."""
+    tree = ast.parse((REPO / "bench" / "run.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "FIGURES" for t in node.targets
+        ):
+            return tuple(ast.literal_eval(node.value))
+    raise AssertionError("bench/run.py defines no FIGURES")
+
+
+FIGURES = _figure_names()
 
 MISSING = [tool for tool in ("kpt", "kubectl") if shutil.which(tool) is None]
 

@@ -76,31 +76,14 @@ def _check(scenario: str, before: dict[str, str], after: dict[str, str]) -> None
 
 
 def test_eval_exec_with_configmap_arguments(tmp_path: Path) -> None:
+    settings = ("registryMirrors=https://mirror.gcr.io", "mtu=1450")
     package = _package(tmp_path)
     before = _files(package)
-    _kpt(
-        "fn",
-        "eval",
-        "--exec",
-        _executable(),
-        str(package),
-        "--",
-        "registryMirrors=https://mirror.gcr.io",
-        "mtu=1450",
-    )
+    _kpt("fn", "eval", "--exec", _executable(), str(package), "--", *settings)
     after = _files(package)
     _check("eval-configmap", before, after)
     assert set(after) == set(before)
-    _kpt(
-        "fn",
-        "eval",
-        "--exec",
-        _executable(),
-        str(package),
-        "--",
-        "registryMirrors=https://mirror.gcr.io",
-        "mtu=1450",
-    )
+    _kpt("fn", "eval", "--exec", _executable(), str(package), "--", *settings)
     assert _files(package) == after  # a second eval changes nothing
 
 
