@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+import random
 from typing import Any
 
 import pytest
 import yaml
 
 from function import emit, textpatch
-from tests.support import run_function
+from tests.support import GOLDEN, run_function
 
 
 def _patch(text: str, change: Any) -> str:
@@ -157,3 +159,64 @@ def test_an_entry_that_moves_is_deleted_and_inserted_not_a_whole_rewrite() -> No
     assert _patch(text, lambda v: new) == (
         "env:\n- name: OTHER # keep\n  value: x\n- name: DOCKER_HOST\n  value: new\n"
     )
+
+
+def _random_change(value: Any, rng: random.Random) -> Any:
+    """`value` with one random edit somewhere inside: a key added, dropped or changed, or an
+    entry added or dropped."""
+    containers: list[Any] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, (dict, list)):
+            containers.append(node)
+            for child in node.values() if isinstance(node, dict) else node:
+                walk(child)
+
+    walk(value)
+    target = rng.choice(containers)
+    new_value: Any = rng.choice(["plain", "yes", "12:30", {"a": [1, "b"]}, ["x"], None, 7])
+    if isinstance(target, dict):
+        keys = list(target)
+        action = rng.choice(["add", "drop", "set"]) if keys else "add"
+        if action == "add":
+            spot = rng.randint(0, len(keys))
+            items = list(target.items())
+            items.insert(spot, (f"new{rng.randint(0, 999)}", new_value))
+            target.clear()
+            target.update(items)
+        elif action == "drop" and len(keys) > 1:
+            del target[rng.choice(keys)]
+        else:
+            target[rng.choice(keys)] = new_value
+    elif rng.random() < 0.5 or len(target) < 2:
+        target.insert(rng.randint(0, len(target)), new_value)
+    else:
+        del target[rng.randrange(len(target))]
+    return value
+
+
+def test_random_edits_of_every_golden_resource_read_back_right() -> None:
+    """Wherever `diff` returns edits (rather than asking for a rewrite), they are right."""
+    rng = random.Random(20261128)
+    checked = 0
+    for path in sorted(GOLDEN.glob("*/input.yaml")):
+        text = path.read_text()
+        root = yaml.compose(text, Loader=yaml.CSafeLoader)
+        items = next((v for k, v in root.value if k.value == "items"), None)
+        if not isinstance(items, yaml.SequenceNode):
+            continue
+        for node in items.value:
+            old = yaml.CSafeLoader("").construct_document(node)
+            for _ in range(6):
+                new = _random_change(copy.deepcopy(old), rng)
+                try:
+                    edits = textpatch.diff(text, node, old, new, "compact")
+                except textpatch.Unpatchable:
+                    continue
+                if edits is None:
+                    continue
+                patched = yaml.safe_load(textpatch.apply(text, edits))
+                index = items.value.index(node)
+                assert patched["items"][index] == new, path.parent.name
+                checked += 1
+    assert checked > 300
