@@ -95,8 +95,9 @@ def _krm() -> int:
         return 1
     output, results = process(rl)
     sys.stdout.write(output)
+    # kustomize shows its users stderr and never the results: say what matters there too.
     for result in results:
-        if result.severity == "error":
+        if result.severity != "info":
             print(result.as_line(), file=sys.stderr)
     return 1 if any(r.severity == "error" for r in results) else 0
 

@@ -35,6 +35,41 @@ class _Model(BaseModel):
     )
 
 
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_QUANTITY = re.compile(r"[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+|[KMGTPE]i|[mkMGTPE])?")
+# dockerd flags the function sets itself: giving them again would fight its wiring.
+_MANAGED_FLAGS = (
+    "--host",
+    "-H",
+    "--tls",
+    "--tlsverify",
+    "--tlscacert",
+    "--tlscert",
+    "--tlskey",
+    "--data-root",
+    "--exec-root",
+    "--pidfile",
+    "--mtu",
+    "--registry-mirror",
+    "--insecure-registry",
+)
+
+
+def _dns_label(value: str, longest: int = 63) -> str:
+    if not _DNS_LABEL.fullmatch(value) or len(value) > longest:
+        raise ValueError(
+            f"{value!r} is not a valid Kubernetes name: lower-case letters, digits and '-', "
+            f"at most {longest} characters"
+        )
+    return value
+
+
+def _quantity(value: Any) -> Any:
+    if isinstance(value, bool) or not _QUANTITY.fullmatch(str(value)):
+        raise ValueError(f"{value!r} is not a Kubernetes quantity such as 20Gi or 500m")
+    return value
+
+
 class Selector(_Model):
     """Which resources an entry of `selectors` or `exclude` matches. Its fields are ANDed."""
 
@@ -112,6 +147,16 @@ class DaemonSetSettings(_Model):
         description="Also mount the socket file at `/var/run/docker.sock` in client "
         "containers, for tools that ignore DOCKER_HOST.",
     )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _dns_label(value)
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, value: str | None) -> str | None:
+        return value if value is None else _dns_label(value)
 
     @field_validator("host_socket_dir", "host_data_root")
     @classmethod
@@ -208,7 +253,8 @@ class Config(_Model):
     privileged: bool | None = Field(
         DEFAULTS["privileged"],
         description="Run dockerd privileged. Default: true, or false when "
-        "`runtimeClassName` is set.",
+        "`runtimeClassName` is set. Setting it to true also says the namespaces allow "
+        "privileged pods, which silences the Pod Security warning.",
     )
     mirror_workspaces: bool = Field(
         DEFAULTS["mirror_workspaces"],
@@ -221,6 +267,42 @@ class Config(_Model):
     fail_on_findings: bool = Field(
         DEFAULTS["fail_on_findings"], description="Audit mode: exit 1 when anything is found."
     )
+
+    @field_validator("sidecar_name")
+    @classmethod
+    def _sidecar_name(cls, value: str) -> str:
+        return _dns_label(value, 63 - len("-storage"))  # its volumes add a suffix
+
+    @field_validator("storage_size_limit")
+    @classmethod
+    def _storage(cls, value: str | None) -> str | None:
+        return value if value is None else _quantity(value)
+
+    @field_validator("resources")
+    @classmethod
+    def _resources(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        for key, amounts in value.items():
+            if key not in ("limits", "requests"):
+                raise ValueError(f"unknown key {key!r}; expected limits and requests")
+            if not isinstance(amounts, dict):
+                raise ValueError(f"{key} must map resource names to quantities")
+            for amount in amounts.values():
+                _quantity(amount)
+        return value
+
+    @field_validator("dockerd_args")
+    @classmethod
+    def _dockerd_args(cls, value: list[str]) -> list[str]:
+        for arg in value:
+            flag = arg.split("=", 1)[0]
+            if flag in _MANAGED_FLAGS:
+                raise ValueError(
+                    f"{flag} is set by inject-docker (see transport, mtu, registryMirrors, "
+                    "insecureRegistries and daemonset); it cannot be given here"
+                )
+        return value
 
     @field_validator("socket_dir")
     @classmethod

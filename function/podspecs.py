@@ -51,3 +51,35 @@ def pod_spec(resource: dict[str, Any]) -> dict[str, Any] | None:
 def field_path(kind: str, *rest: str) -> str:
     """A dotted field path such as `spec.template.spec.containers`."""
     return ".".join((*pod_spec_path(kind), *rest))
+
+
+def _list_of_mappings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, dict) for v in value)
+
+
+def shape_problems(spec: dict[str, Any]) -> list[tuple[str, str]]:
+    """(problem, field) for the parts of a pod spec the function edits that are malformed."""
+    problems = []
+    if not _list_of_mappings(spec.get("containers")) or not spec.get("containers"):
+        problems.append(("containers must be a non-empty list of containers", "containers"))
+    for key in ("initContainers", "volumes", "tolerations"):
+        if key in spec and not _list_of_mappings(spec[key]):
+            problems.append((f"{key} must be a list of mappings", key))
+    if "nodeSelector" in spec and not isinstance(spec["nodeSelector"], dict):
+        problems.append(("nodeSelector must be a mapping", "nodeSelector"))
+    names: set[str] = set()
+    for key in ("initContainers", "containers"):
+        listed = spec.get(key)
+        for i, container in enumerate(listed if _list_of_mappings(listed) else []):
+            name = container.get("name")
+            if not isinstance(name, str) or not name:
+                problems.append((f"{key}[{i}] has no name", f"{key}[{i}]"))
+            elif name in names:
+                problems.append((f"two containers are named {name!r}", f"{key}[{i}].name"))
+            names.add(str(name))
+            for field in ("env", "volumeMounts"):
+                if field in container and not _list_of_mappings(container[field]):
+                    problems.append(
+                        (f"{key}[{i}].{field} must be a list of mappings", f"{key}[{i}].{field}")
+                    )
+    return problems

@@ -450,13 +450,15 @@ def edit_in_place(
     insertions are where it would find nothing. None when the change cannot be
     made in place; the caller then rewrites the whole resource.
     """
+    start, end = region
+    if "*" in text[start:end] and _has_alias(node):
+        return None  # an edit at an alias would land at its anchor, elsewhere
     try:
         edits = diff(text, node, old, new, style)
         if edits is None:
             return None
         if not READ_BACK_ALL and not any(e.checked for e in edits):
             return edits
-        start, end = region
         read_back = yamlnodes.load(apply(text[start:end], edits, offset=start))
     except (Unpatchable, yaml.YAMLError):
         return None
@@ -465,6 +467,22 @@ def edit_in_place(
             return None
         read_back = read_back[0]
     return edits if same(read_back, new) else None
+
+
+def _has_alias(node: Node) -> bool:
+    """True when some node is reached twice below `node` (YAML anchors and aliases)."""
+    seen: set[int] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            return True
+        seen.add(id(current))
+        if isinstance(current, MappingNode):
+            stack.extend(v for pair in current.value for v in pair)
+        elif isinstance(current, SequenceNode):
+            stack.extend(current.value)
+    return False
 
 
 # --- style -------------------------------------------------------------------

@@ -78,6 +78,17 @@ def config_results(config: Config) -> list[Result]:
                 field="transport",
             )
         )
+    for i, selector in enumerate(config.selectors):
+        if selector.kind and selector.kind not in WORKLOAD_KINDS:
+            out.append(
+                Result(
+                    f"selector kind {selector.kind!r}: inject-docker knows where the pod spec "
+                    "is only in Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, "
+                    "ReplicaSet, ReplicationController, Job and CronJob; it changes nothing here",
+                    "warning",
+                    field=f"selectors[{i}].kind",
+                )
+            )
     return out
 
 
@@ -88,6 +99,7 @@ def transform(config: Config, items: Iterable[tuple[int, dict[str, Any]]]) -> Ou
     found: dict[str, tuple[int, dict[str, Any]]] = {}  # existing DaemonSet / Namespace
     namesakes: list[dict[str, Any]] = []  # DaemonSets of the same name in other namespaces
     client_namespaces: set[str] = set()
+    sidecar_namespaces: set[str] = set()
     uses_node_daemon = False
     for index, resource in items:
         kind = resource.get("kind")
@@ -116,18 +128,50 @@ def transform(config: Config, items: Iterable[tuple[int, dict[str, Any]]]) -> Ou
                 )
             )
             continue
-        new, notes = _inject(config, resource, mode)
+        try:
+            new, notes = _inject(config, resource, mode)
+        except Exception as error:  # a bug must cost one workload, not the whole list
+            new, notes = (
+                None,
+                [
+                    results.about(
+                        resource,
+                        f"could not be changed ({type(error).__name__}: {error}); left unchanged. "
+                        "This is a bug in inject-docker: please report it with this resource",
+                        "error",
+                    )
+                ],
+            )
         outcome.results += notes
         if new is not None:
+            namespace = str((resource.get("metadata") or {}).get("namespace") or "")
             if mode == "daemonset":
                 uses_node_daemon = True
-                client_namespaces.add(str((resource.get("metadata") or {}).get("namespace") or ""))
+                client_namespaces.add(namespace)
+            else:
+                sidecar_namespaces.add(namespace)
             if not same(resource, new):
                 outcome.changed[index] = new
     if uses_node_daemon:
         _node_daemon(config, found, outcome)
         outcome.results += _node_daemon_warnings(config, found, namesakes, client_namespaces)
+    # An explicit `privileged: true` says the namespaces are ready for it.
+    if sidecar_namespaces and config.privileged is None and dockerd.privileged(config):
+        outcome.results.append(
+            Result(
+                "Pod Security: the Docker daemon runs privileged, which levels baseline and "
+                "restricted forbid; label these namespaces "
+                f"pod-security.kubernetes.io/enforce=privileged: {_places(sidecar_namespaces)}",
+                "warning",
+                field="privileged",
+            )
+        )
     return outcome
+
+
+def _places(namespaces: set[str]) -> str:
+    named = [repr(n) for n in sorted(namespaces) if n]
+    return ", ".join(named + (["that of the workloads which set none"] if "" in namespaces else []))
 
 
 def _mode(config: Config, resource: dict[str, Any]) -> str:
@@ -155,6 +199,14 @@ def _inject(
     spec = podspecs.pod_spec(new)
     if spec is None:
         return None, [results.about(resource, "has no pod spec to change", "warning")]
+    malformed = podspecs.shape_problems(spec)
+    if malformed:
+        return None, [
+            results.about(
+                resource, f"{problem}; left unchanged", "error", podspecs.field_path(kind, where)
+            )
+            for problem, where in malformed
+        ]
     previous = marker.read(new)
     previous_daemon = None
     if previous is not None:
@@ -216,6 +268,19 @@ def _inject(
         )
         for n in clientlib.old_clients(clientlib.named(spec, names))
     ]
+    if config.transport != "tls":
+        notes += [
+            results.about(
+                resource,
+                f"container {c.get('name')!r} sets {', '.join(sorted(tls))}, but the daemon is "
+                "reached without TLS: the docker CLI would look for certificates and fail; "
+                "remove them",
+                "warning",
+                podspecs.field_path(kind, f"{clientlib.locate(spec, str(c.get('name')))}.env"),
+            )
+            for c in clientlib.named(spec, names)
+            if (tls := clientlib.env_names(c) & {"DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH"})
+        ]
     if mode == "daemonset":
         notes += [
             results.about(resource, message, "warning", podspecs.field_path(kind, where))
@@ -356,9 +421,7 @@ def _node_daemon_warnings(
     places = []
     if not ds.emit_namespace:
         places.append(f"{ds.namespace!r} (the DaemonSet's)" if ds.namespace else "the DaemonSet's")
-    places += [repr(n) for n in sorted(client_namespaces) if n and n != ds.namespace]
-    if "" in client_namespaces:
-        places.append("that of the workloads which set none")
+    places.append(_places(client_namespaces - {ds.namespace}))
     out.append(
         Result(
             "Pod Security: the node daemon runs privileged and its clients mount a hostPath, "
