@@ -28,18 +28,46 @@ def json_schema() -> dict[str, Any]:
     return schema
 
 
-def _inline(schema: dict[str, Any]) -> dict[str, Any]:
-    """The schema with every `$ref` replaced by its definition (CRD schemas allow no refs)."""
+def _openapi(schema: dict[str, Any]) -> dict[str, Any]:
+    """The JSON Schema as OpenAPI v3.0, the dialect of CRD and KRMFunctionDefinition schemas.
+
+    No `$ref` (definitions inlined), no `const` (a one-value `enum`), no `anyOf` with
+    `null` (`nullable: true`), no `additionalProperties: false` or `true` (free-form
+    objects preserve unknown fields instead), and no generated titles.
+    """
     definitions = schema.get("$defs", {})
 
     def walk(node: Any) -> Any:
-        if isinstance(node, dict):
-            if "$ref" in node:
-                return walk(definitions[node["$ref"].rpartition("/")[2]])
-            return {k: walk(v) for k, v in node.items() if k not in ("$defs", "$schema")}
         if isinstance(node, list):
             return [walk(v) for v in node]
-        return node
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            return walk(
+                {
+                    **definitions[node["$ref"].rpartition("/")[2]],
+                    **{k: v for k, v in node.items() if k != "$ref"},
+                }
+            )
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key in ("$defs", "$schema", "title") or (
+                key == "additionalProperties" and value is False
+            ):
+                continue
+            if key == "const":
+                out["enum"] = [value]
+            elif key == "additionalProperties" and value is True:
+                out["x-kubernetes-preserve-unknown-fields"] = True
+            elif key == "anyOf" and {"type": "null"} in value:
+                rest = [v for v in value if v != {"type": "null"}]
+                out.update(walk(rest[0]) if len(rest) == 1 else {"anyOf": walk(rest)})
+                out["nullable"] = True
+            elif key == "properties":
+                out[key] = {name: walk(v) for name, v in value.items()}
+            else:
+                out[key] = walk(value)
+        return out
 
     return walk(schema)
 
@@ -54,7 +82,7 @@ def krm_function_definition() -> dict[str, Any]:
             "names": {"kind": KIND},
             "description": "Gives CI workloads a Docker daemon on containerd clusters: a "
             "Docker-in-Docker native sidecar or a node DaemonSet.",
-            "versions": [{"name": VERSION, "schema": {"openAPIV3Schema": _inline(json_schema())}}],
+            "versions": [{"name": VERSION, "schema": {"openAPIV3Schema": _openapi(json_schema())}}],
         },
     }
 
