@@ -11,7 +11,7 @@ USAGE = """\
 usage: inject-docker                          KRM function: ResourceList on stdin, out on stdout
        inject-docker --config CONFIG PATH...  standalone: plain manifests (files, folders, or -)
        inject-docker schema                   JSON Schema and KRMFunctionDefinition of the config
-       inject-docker --help
+       inject-docker --help | --version
 
 Gives the selected Pods, Jobs and CronJobs (and other workloads a selector names)
 a Docker daemon: a Docker-in-Docker native sidecar (mode: sidecar, the default)
@@ -51,9 +51,22 @@ def _dispatch(args: list[str]) -> int:
     if args and args[0] in ("-h", "--help", "help"):
         sys.stdout.write(_help())
         return 0
+    if args and args[0] == "--version":
+        from function import __version__
+
+        print(f"inject-docker {__version__}")
+        return 0
     if args and args[0] == "schema":
         from function import schema
 
+        if any(a in ("-h", "--help") for a in args[1:]):
+            sys.stdout.write(schema.SCHEMA_USAGE)
+            return 0
+        unknown = [a for a in args[1:] if a not in ("--krm", "--markdown")]
+        if unknown:
+            print(f"inject-docker schema: unknown option {unknown[0]}", file=sys.stderr)
+            sys.stderr.write(schema.SCHEMA_USAGE)
+            return 2
         sys.stdout.write(schema.render(args[1:]))
         return 0
     if not args:
@@ -87,6 +100,12 @@ def _help() -> str:
 def _krm() -> int:
     from function import resourcelist
 
+    if sys.stdin.isatty():
+        print(
+            "inject-docker: reading a ResourceList from stdin (Ctrl-D to end); "
+            "see inject-docker --help",
+            file=sys.stderr,
+        )
     text = sys.stdin.read()
     try:
         rl = resourcelist.read(text)

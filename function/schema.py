@@ -147,7 +147,21 @@ def markdown() -> str:
     return "\n\n".join(parts) + "\n"
 
 
+SCHEMA_USAGE = """\
+usage: inject-docker schema             JSON Schema of the InjectDocker config
+       inject-docker schema --krm       the same as a KRMFunctionDefinition (OpenAPI v3.0)
+       inject-docker schema --markdown  the config reference the README embeds
+"""
+
+
 def render(args: list[str]) -> str:
+    unknown = [a for a in args if a not in ("--krm", "--markdown")]
+    if unknown:
+        raise SystemExit(
+            SCHEMA_USAGE
+            if unknown[0] in ("-h", "--help")
+            else f"inject-docker schema: unknown option {unknown[0]}\n{SCHEMA_USAGE}"
+        )
     if "--krm" in args:
         return emit.document(krm_function_definition())
     if "--markdown" in args:

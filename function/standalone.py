@@ -16,7 +16,7 @@ from yaml.nodes import MappingNode, Node
 
 from function import defaults, emit, textpatch, transform, yamlnodes
 from function.resourcelist import rewritten
-from function.results import Result
+from function.results import PATH_ANNOTATIONS, Result
 
 _SUFFIXES = (".yaml", ".yml", ".json")
 _SKIPPED_NAMES = {"Kptfile", "kustomization.yaml", "kustomization.yml", "Kustomization"}
@@ -75,7 +75,10 @@ def run(config_path: str | None, paths: list[str]) -> int:
         config = _config(config_path)
         files = _files(paths)
         documents = [d for name, text in files for d in _documents(name, text)]
-    except (InputError, OSError) as error:
+    except OSError as error:
+        print(f"inject-docker: {error.filename}: {error.strerror}", file=sys.stderr)
+        return 1
+    except InputError as error:
         print(f"inject-docker: {error}", file=sys.stderr)
         return 1
     except defaults.ConfigError as error:
@@ -103,13 +106,37 @@ def run(config_path: str | None, paths: list[str]) -> int:
             edits.setdefault(document.source, []).extend(found)
             if problem:
                 results.append(problem)
-    pieces = [textpatch.apply(text, edits.get(name, [])) for name, text in files if text.strip()]
-    pieces += [emit.document(resource) for resource in outcome.added]
+    configs = {d.source for d in documents if _is_local_config(d.value)}
+    configs -= {d.source for d in documents if not _is_local_config(d.value)}
+    pieces = [
+        textpatch.apply(text, edits.get(name, []))
+        for name, text in files
+        if text.strip() and name not in configs
+    ]
+    pieces += [emit.document(_without_paths(resource)) for resource in outcome.added]
     sys.stdout.write(_join(pieces))
-    for result in results:
-        if result.severity != "info":
-            print(result.as_line(), file=sys.stderr)
+    for result in results:  # a person reads this mode: every result, on stderr
+        print(result.as_line(), file=sys.stderr)
     return 1 if any(r.severity == "error" for r in results) else 0
+
+
+def _is_local_config(value: Any) -> bool:
+    """This function's own config, or a resource marked local-config: not for the cluster."""
+    if not isinstance(value, dict):
+        return False
+    annotations = (value.get("metadata") or {}).get("annotations") or {}
+    local = str(annotations.get("config.kubernetes.io/local-config", "")).lower() == "true"
+    return local or value.get("kind") == defaults.KIND
+
+
+def _without_paths(resource: dict[str, Any]) -> dict[str, Any]:
+    """A generated resource without the file annotations only kpt uses."""
+    annotations = resource["metadata"].get("annotations") or {}
+    kept = {k: v for k, v in annotations.items() if k not in PATH_ANNOTATIONS}
+    metadata = {k: v for k, v in resource["metadata"].items() if k != "annotations"}
+    if kept:
+        metadata["annotations"] = kept
+    return {**resource, "metadata": metadata}
 
 
 def _config(path: str | None) -> Any:
