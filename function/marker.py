@@ -54,15 +54,6 @@ def write(resource: dict[str, Any], record: Record) -> None:
     annotations[MARKER_ANNOTATION] = record.to_annotation()
 
 
-def erase(resource: dict[str, Any]) -> None:
-    meta = resource.get("metadata")
-    annotations = meta.get("annotations") if isinstance(meta, dict) else None
-    if isinstance(annotations, dict) and MARKER_ANNOTATION in annotations:
-        del annotations[MARKER_ANNOTATION]
-        if not annotations:
-            del meta["annotations"]
-
-
 def containers_of(spec: dict[str, Any]) -> list[dict[str, Any]]:
     """Every container and init container of a pod spec."""
     out: list[dict[str, Any]] = []

@@ -74,7 +74,3 @@ def about(
 ) -> Result:
     """A result that points at `resource` and the file it came from."""
     return Result(message, severity, reference(resource), field, file_of(resource))
-
-
-def has_errors(results: list[Result]) -> bool:
-    return any(r.severity == "error" for r in results)
