@@ -216,15 +216,7 @@ def _inject(
         marker.undo(spec, previous)
     moved = migrate.migrate(spec, _hard_coded_hint(config, mode))
     chosen = clientlib.choose(config, new, spec)
-    migrated = not chosen.explicit and bool(
-        moved.clients or (previous is not None and previous.migrated)
-    )
-    if migrated:
-        # Only the containers that used the old daemon get the new one, on reruns too.
-        old = moved.clients or (previous.clients if previous is not None else [])
-        names = [n for n in old if n in chosen.names or clientlib.is_init(spec, n)]
-    else:
-        names = chosen.names + [n for n in moved.clients if n not in chosen.names]
+    names, migrated = _client_names(chosen, moved, previous, spec)
     notes = [
         results.about(
             resource,
@@ -233,11 +225,6 @@ def _inject(
         )
         for name in chosen.missing
     ]
-    if not names:
-        notes.append(
-            results.about(resource, "no container to give Docker to; left unchanged", "warning")
-        )
-        return None, notes
     # A client that points DOCKER_HOST elsewhere (a remote builder, say) keeps it.
     elsewhere = [n for n in names if "DOCKER_HOST" in clientlib.env_names(_container(spec, n))]
     notes += [
@@ -250,42 +237,15 @@ def _inject(
         )
         for n in elsewhere
     ]
-    names = [n for n in names if n not in elsewhere]
-    if not names:
-        notes.append(
-            results.about(
-                resource, "every client has a daemon of its own; left unchanged", "warning"
-            )
-        )
+    if not names or names == elsewhere:
+        why = "every client has a daemon of its own" if names else "no container to give Docker to"
+        notes.append(results.about(resource, f"{why}; left unchanged", "warning"))
         return None, notes
+    names = [n for n in names if n not in elsewhere]
     notes += [
-        results.about(
-            resource,
-            f"container {n!r} runs an old docker CLI: Docker 29 accepts clients of API 1.44 "
-            "(Docker 25) and newer; use an image such as docker:29.8.0-cli",
-            "warning",
-            podspecs.field_path(kind, f"{clientlib.locate(spec, n)}.image"),
-        )
-        for n in clientlib.old_clients(clientlib.named(spec, names))
+        results.about(resource, message, "warning", podspecs.field_path(kind, where))
+        for message, where in _client_warnings(config, spec, names, kind, mode)
     ]
-    if config.transport != "tls":
-        notes += [
-            results.about(
-                resource,
-                f"container {c.get('name')!r} sets {', '.join(sorted(tls))}, but the daemon is "
-                "reached without TLS: the docker CLI would look for certificates and fail; "
-                "remove them",
-                "warning",
-                podspecs.field_path(kind, f"{clientlib.locate(spec, str(c.get('name')))}.env"),
-            )
-            for c in clientlib.named(spec, names)
-            if (tls := clientlib.env_names(c) & {"DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH"})
-        ]
-    if mode == "daemonset":
-        notes += [
-            results.about(resource, message, "warning", podspecs.field_path(kind, where))
-            for message, where in _node_daemon_client_notes(config, spec, names, kind)
-        ]
     wiring: Wiring = (
         sidecar.wire(config, spec, names, previous_daemon)
         if mode == "sidecar"
@@ -313,6 +273,54 @@ def _inject(
             )
         )
     return new, notes
+
+
+def _client_names(
+    chosen: clientlib.Clients,
+    moved: migrate.Migration,
+    previous: marker.Record | None,
+    spec: dict[str, Any],
+) -> tuple[list[str], bool]:
+    """The containers to wire (those asked for, or those a migration found), and which."""
+    migrated = not chosen.explicit and bool(
+        moved.clients or (previous is not None and previous.migrated)
+    )
+    if migrated:
+        # Only the containers that used the old daemon get the new one, on reruns too.
+        old = moved.clients or (previous.clients if previous is not None else [])
+        return [n for n in old if n in chosen.names or clientlib.is_init(spec, n)], True
+    return chosen.names + [n for n in moved.clients if n not in chosen.names], False
+
+
+def _client_warnings(
+    config: Config, spec: dict[str, Any], names: list[str], kind: str, mode: str
+) -> list[tuple[str, str]]:
+    """(message, field in the pod spec) for what the clients carry that will not work."""
+    out = []
+    for container in clientlib.named(spec, names):
+        name = str(container.get("name"))
+        where = str(clientlib.locate(spec, name))
+        if clientlib.old_clients([container]):
+            out.append(
+                (
+                    f"container {name!r} runs an old docker CLI: Docker 29 accepts clients of "
+                    "API 1.44 (Docker 25) and newer; use an image such as docker:29.8.0-cli",
+                    f"{where}.image",
+                )
+            )
+        tls = clientlib.env_names(container) & {"DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH"}
+        if tls and config.transport != "tls":
+            out.append(
+                (
+                    f"container {name!r} sets {', '.join(sorted(tls))}, but the daemon is "
+                    "reached without TLS: the docker CLI would look for certificates and fail; "
+                    "remove them",
+                    f"{where}.env",
+                )
+            )
+    if mode == "daemonset":
+        out += _node_daemon_client_notes(config, spec, names, kind)
+    return out
 
 
 def _hard_coded_hint(config: Config, mode: str) -> str | None:
