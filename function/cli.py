@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import sys
-import traceback
 from typing import Any
 
 USAGE = """\
@@ -39,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except Exception as error:  # the last line of defence: one sentence, no traceback
         if debug:
+            import traceback
+
             traceback.print_exc()
         print(
             f"inject-docker: internal error: {error!r} (run with --debug for details)",
