@@ -310,8 +310,13 @@ def diff(text: str, node: Node, old: Any, new: Any, style: SeqStyle) -> list[Edi
     None means the node cannot be edited in place and the pair or entry that
     holds it must be rewritten whole.
     """
-    if same(old, new):
-        return []
+    return [] if same(old, new) else _diff_different(text, node, old, new, style)
+
+
+def _diff_different(
+    text: str, node: Node, old: Any, new: Any, style: SeqStyle
+) -> list[Edit] | None:
+    """`diff` for values already known to differ (callers below checked)."""
     if isinstance(node, ScalarNode):
         if node.style in ("|", ">") or emit.is_block(new):
             return None
@@ -346,7 +351,7 @@ def _diff_mapping(
         if key not in new:
             edits.append(delete_pair(text, node, i))
         elif not same(old[key], new[key]):
-            inner = diff(text, node.value[i][1], old[key], new[key], style)
+            inner = _diff_different(text, node.value[i][1], old[key], new[key], style)
             edits.extend(
                 inner if inner is not None else [replace_pair(text, node, i, new[key], style)]
             )
@@ -421,7 +426,7 @@ def _diff_sequence(
             continue
         wanted = new[old_to_new[i]]
         if not same(value, wanted):
-            inner = diff(text, node.value[i], value, wanted, style)
+            inner = _diff_different(text, node.value[i], value, wanted, style)
             edits.extend(
                 inner if inner is not None else [replace_entry(text, node, i, wanted, style)]
             )
