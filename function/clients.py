@@ -177,7 +177,7 @@ def connect(
     return notes
 
 
-def _old_cli(image: str) -> bool:
+def old_cli(image: str) -> bool:
     """A `docker` CLI image older than the API that current daemons accept (Docker 25)."""
     name, _, tag = image.rpartition(":")
     if name.rpartition("/")[2] != "docker" or not tag:
@@ -186,7 +186,3 @@ def _old_cli(image: str) -> bool:
         return True
     major = tag.split(".")[0].split("-")[0]
     return major.isdigit() and int(major) < 25
-
-
-def old_clients(containers: list[dict[str, Any]]) -> list[str]:
-    return [str(c.get("name")) for c in containers if _old_cli(str(c.get("image", "")))]

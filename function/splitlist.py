@@ -24,6 +24,7 @@ _MARKERS = re.compile(r"^(?:---|\.\.\.)(?:[ \t]|$)", re.M)
 _TOP_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*):(?:[ \t]|$)")
 # What may follow an item's dash: nothing, a comment, or the item's first key.
 _ENTRY_START = re.compile(r"(|#.*|[A-Za-z0-9_./-]+:(?:[ \t].*)?|[\"'][^\"']*[\"']:(?:[ \t].*)?)")
+_FIRST_CONTENT = re.compile(r"^( *)(\S)", re.M)
 _KIND_VALUE = re.compile(r"[ \t]*(['\"]?)([A-Za-z0-9]+)\1[ \t]*(?:#.*)?$")
 
 
@@ -57,9 +58,9 @@ def _items(text: str, regions: dict[str, tuple[int, int]]) -> Layout | None:
     if header.split(":", 1)[1].split("#", 1)[0].strip():
         return None  # `items: []` and the like: the full reader handles them
     body_start = end if newline < 0 else newline + 1
-    first = re.compile(r"^( *)(\S)", re.M).search(text, body_start, end)
+    first = _FIRST_CONTENT.search(text, body_start, end)
     while first and first.group(2) == "#":
-        first = re.compile(r"^( *)(\S)", re.M).search(text, first.end(), end)
+        first = _FIRST_CONTENT.search(text, first.end(), end)
     if first is None or first.group(2) != "-" or len(first.group(1)) not in (0, 2):
         return None
     dash = len(first.group(1))

@@ -300,7 +300,7 @@ def _client_warnings(
     for container in clientlib.named(spec, names):
         name = str(container.get("name"))
         where = str(clientlib.locate(spec, name))
-        if clientlib.old_clients([container]):
+        if clientlib.old_cli(str(container.get("image", ""))):
             out.append(
                 (
                     f"container {name!r} runs an old docker CLI: Docker 29 accepts clients of "
