@@ -47,7 +47,8 @@ _QUIET: dict[str, Any] = {"capture_output": True, "text": True, "timeout": 30, "
 FIGURES = (
     "F1 fn vs kustomize",
     "F2 kpt exec fn vs cat",
-    "F2 floor: kpt cat on output vs input",
+    "F2 floor: output given, no work",
+    "F2 floor: output given by python",
     "F3 scaling 10k vs 1k",
     "F3 peak RSS at 10k",
     "F4 empty vs python",
@@ -317,17 +318,28 @@ class Inputs:
             workload.write_kpt_package(folder, self.main_n)
         return folder
 
-    def kpt_package_injected(self, kpt: str, function: Path) -> Path:
-        """The package as the function leaves it (made once with kpt, not timed)."""
-        folder = self.root / "kpt" / "bench-package-injected"
-        if not folder.exists():
-            shutil.copytree(self.kpt_package(), folder)
-            subprocess.run(
-                [kpt, "fn", "eval", "--exec", str(function), str(folder)],
-                check=True,
-                capture_output=True,
+    def kpt_replays(self, kpt: str, function: Path, python: Path) -> tuple[Path, Path]:
+        """Two functions that do no work: each reads its input and writes the output
+        the real function gave kpt for this package (captured once, not timed).
+        One is a shell script, the other a Python program started as the function is.
+        """
+        folder = self.root / "kpt" / "replay"
+        output = folder / "output.yaml"
+        shell, program = folder / "replay.sh", folder / "replay.py"
+        if not output.exists():
+            folder.mkdir(parents=True)
+            capture = folder / "capture.sh"
+            _script(capture, f'#!/bin/sh\n"{function}" | tee "{output}"\n')
+            package = folder / self.kpt_package().name
+            shutil.copytree(self.kpt_package(), package)
+            subprocess.run([kpt, "fn", "eval", "--exec", str(capture), str(package)], **_CHECKED)
+            _script(shell, f'#!/bin/sh\ncat >/dev/null\nexec cat "{output}"\n')
+            _script(
+                program,
+                f"#!{python}\nimport sys\nsys.stdin.buffer.read()\n"
+                f"sys.stdout.buffer.write(open({str(output)!r}, 'rb').read())\n",
             )
-        return folder
+        return shell, program
 
     def _write(self, name: str, text: Callable[[], str]) -> Path:
         path = self.root / name
@@ -336,12 +348,21 @@ class Inputs:
         return path
 
 
+_CHECKED: dict[str, Any] = {"check": True, "capture_output": True, "timeout": 300}
+
+
+def _script(path: Path, text: str) -> None:
+    path.write_text(text)
+    path.chmod(0o755)
+
+
 # --- one benchmark run -------------------------------------------------------------
 
 
 @dataclass
 class Tools:
     function: Path
+    python: Path  # the interpreter the function runs on
     kubectl: str | None
     kpt: str | None
     cat: str
@@ -444,18 +465,24 @@ def figure_2(bench: Bench) -> None:
         Expect("package", n, 0),
         package=package,
     )
-    # The function's output is larger than its input; kpt pays for that on its own,
-    # which this third command shows: the same pass-through on the output package.
-    injected = bench.inputs.kpt_package_injected(base[0], bench.tools.function)
-    cat_output = Command(
-        f"kpt fn eval --exec cat N={n}, output package",
-        (*base, bench.tools.cat),
-        Expect("package", n, workload.expected_injected(n)),
-        package=injected,
-    )
-    a, b, c = measure(bench, name, [fn, cat, cat_output])
+    # The floor any function pays here: kpt reading a package and writing back the
+    # larger package the function makes, with a function that does no work at all;
+    # and the same with a Python program, for the floor of any function in Python.
+    shell, program = bench.inputs.kpt_replays(base[0], bench.tools.function, bench.tools.python)
+    replays = [
+        Command(
+            f"kpt fn eval --exec {label} N={n}",
+            (*base, str(script)),
+            Expect("package", n, workload.expected_injected(n)),
+            package=package,
+        )
+        for label, script in (("replay.sh", shell), ("replay.py", program))
+    ]
+    a, b, c, d = measure(bench, name, [fn, cat, *replays])
     bench.add(bench.ratio_row(name, a, b, 1.10, f" (N={n:,})"))
-    bench.add(bench.ratio_row(FIGURES[2], c, b, None, f" (N={n:,}; no target)"))
+    note = f" (N={n:,}; no target: the least any function could add)"
+    bench.add(bench.ratio_row(FIGURES[2], c, b, None, note))
+    bench.add(bench.ratio_row(FIGURES[3], d, b, None, f" (N={n:,}; no target)"))
 
 
 def figures_3_and_5(bench: Bench) -> None:
@@ -470,20 +497,20 @@ def figures_3_and_5(bench: Bench) -> None:
     series = dict(zip(settings.sizes, measure(bench, "F3/F5", commands), strict=True))
     if settings.big_n is None:
         reason = f"skipped ({settings.mode} mode: N up to {max(settings.sizes):,})"
-        bench.add(Row(FIGURES[3], "-", "<= 11", "skipped", reason))
-        bench.add(Row(FIGURES[4], "-", f"< {RSS_LIMIT_MB:g} MB", "skipped", reason))
+        bench.add(Row(FIGURES[4], "-", "<= 11", "skipped", reason))
+        bench.add(Row(FIGURES[5], "-", f"< {RSS_LIMIT_MB:g} MB", "skipped", reason))
     else:
         big, main = series[settings.big_n], series[settings.main_n]
         note = f" (N={settings.big_n:,} / N={settings.main_n:,})"
-        bench.add(bench.ratio_row(FIGURES[3], big, main, 11, note))
+        bench.add(bench.ratio_row(FIGURES[4], big, main, 11, note))
         rss = big.max_rss_mb
         met = "n/a" if settings.smoke else ("yes" if rss < RSS_LIMIT_MB else "no")
         target = f"< {RSS_LIMIT_MB:g} MB"
         detail = f"N={settings.big_n:,}; {rss * 1e6 / 2**20:.1f} MiB"
-        bench.add(Row(FIGURES[4], f"{rss:.1f} MB", target, met, detail))
+        bench.add(Row(FIGURES[5], f"{rss:.1f} MB", target, met, detail))
     for n, one in series.items():
         detail = f"{one.seconds:.3f} s, peak RSS {one.max_rss_mb:.1f} MB"
-        bench.add(Row(f"{FIGURES[7]} N={n:,}", f"{n / one.seconds:,.0f} res/s", "-", "-", detail))
+        bench.add(Row(f"{FIGURES[8]} N={n:,}", f"{n / one.seconds:,.0f} res/s", "-", "-", detail))
 
 
 def figure_4(bench: Bench) -> None:
@@ -494,10 +521,10 @@ def figure_4(bench: Bench) -> None:
     configured = function_command(
         bench, inputs.empty_list(True), "inject-docker empty list + InjectDocker config", empty
     )
-    python = Command("python -c pass", (sys.executable, "-c", "pass"), Expect("none"))
+    python = Command("python -c pass", (str(bench.tools.python), "-c", "pass"), Expect("none"))
     a, b, c = measure(bench, "F4", [bare, configured, python])
-    bench.add(bench.ratio_row(FIGURES[5], a, c, 8))
-    bench.add(bench.ratio_row(FIGURES[6], b, c, None))
+    bench.add(bench.ratio_row(FIGURES[6], a, c, 8))
+    bench.add(bench.ratio_row(FIGURES[7], b, c, None))
 
 
 def images_missing(docker: str | None) -> str | None:
@@ -518,7 +545,7 @@ def images_missing(docker: str | None) -> str | None:
 
 def figure_6a(bench: Bench) -> None:
     """Container start-up: the function image against a `cat` image, on an empty list."""
-    docker, name = require(bench.tools.docker, "docker"), FIGURES[8]
+    docker, name = require(bench.tools.docker, "docker"), FIGURES[9]
     empty, expect = bench.inputs.empty_list(False), Expect("resourcelist", 0, 0)
     run = (docker, "run", "--rm", "-i", "--network", "none")
     fn = Command(f"docker run {IMAGE}", (*run, IMAGE), expect, stdin=empty)
@@ -529,7 +556,7 @@ def figure_6a(bench: Bench) -> None:
 
 def figure_6b(bench: Bench) -> None:
     """kustomize running the function image as a transformer against the `cat` image."""
-    n, name = bench.settings.main_n, FIGURES[9]
+    n, name = bench.settings.main_n, FIGURES[10]
     kubectl = require(bench.tools.kubectl, "kubectl")
     commands = [
         Command(
@@ -561,15 +588,15 @@ def guarded(bench: Bench, names: tuple[str, ...], body: Callable[[Bench], None])
 def run_figures(bench: Bench) -> None:
     plan: list[tuple[tuple[str, ...], Callable[[Bench], None]]] = [
         (FIGURES[0:1], figure_1),
-        (FIGURES[1:3], figure_2),
-        ((FIGURES[3], FIGURES[4], FIGURES[7]), figures_3_and_5),
-        (FIGURES[5:7], figure_4),
+        (FIGURES[1:4], figure_2),
+        ((FIGURES[4], FIGURES[5], FIGURES[8]), figures_3_and_5),
+        (FIGURES[6:8], figure_4),
     ]
     why = images_missing(bench.tools.docker)
     if why is None:
-        plan += [(FIGURES[8:9], figure_6a), (FIGURES[9:10], figure_6b)]
+        plan += [(FIGURES[9:10], figure_6a), (FIGURES[10:11], figure_6b)]
     else:
-        for name in FIGURES[8:10]:
+        for name in FIGURES[9:11]:
             bench.add(Row(name, "-", "-", "skipped", why))
     for names, figure in plan:
         guarded(bench, names, figure)
@@ -715,23 +742,30 @@ def render(report: Report, settings: Settings, facts: list[tuple[str, str]], mar
 # --- main --------------------------------------------------------------------------
 
 
-def find_tools() -> Tools | None:
-    function = Path(sys.executable).parent / "inject-docker"
-    if not function.exists():
-        print(
-            f"bench: the inject-docker console script is not installed beside {sys.executable}.\n"
-            f"       Install the project first: pip install . (in {REPO})",
-            file=sys.stderr,
-        )
-        return None
-    warn_if_not_this_tree()
+def find_tools(function: Path) -> Tools:
     return Tools(
         function=function,
+        python=function.parent / "python",
         kubectl=shutil.which("kubectl"),
         kpt=shutil.which("kpt"),
         cat=shutil.which("cat") or "/bin/cat",
         docker=shutil.which("docker"),
     )
+
+
+def installed_here() -> Path | None:
+    """The console script beside this interpreter (an editable install, say)."""
+    function = Path(sys.executable).parent / "inject-docker"
+    if not function.exists():
+        print(
+            f"bench: the inject-docker console script is not installed beside {sys.executable}.\n"
+            f"       Install the project first: pip install -e . (in {REPO})",
+            file=sys.stderr,
+        )
+        return None
+    warn_if_not_this_tree()
+    compile_bytecode()
+    return function
 
 
 def warn_if_not_this_tree() -> None:
@@ -744,6 +778,24 @@ def warn_if_not_this_tree() -> None:
         )
 
 
+def install_in_venv(root: Path) -> Path:
+    """This tree installed as a user installs it: `pip install .` into a fresh venv.
+
+    Measured in place instead, every start would also pay for whatever this
+    interpreter's site-packages runs at start-up (.pth files, the editable finder).
+    """
+    venv = root / "venv"
+    log(f"installing {REPO} into {venv}")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], **_CHECKED)
+    pip = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python")]
+    done = subprocess.run(
+        [*pip, "install", "--no-input", "--quiet", str(REPO)], **_QUIET | {"timeout": 600}
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"bench: pip install . failed:\n{done.stderr.strip()}")
+    return venv / "bin" / "inject-docker"
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, help=f"timed runs per command (default {DEFAULT_RUNS})")
@@ -751,6 +803,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     size.add_argument("--quick", action="store_true", help="fewer runs, N up to 1,000")
     size.add_argument("--smoke", action="store_true", help="N=20, one run: check every command")
     parser.add_argument("--markdown", action="store_true", help="print the tables as markdown")
+    parser.add_argument(
+        "--in-place",
+        action="store_true",
+        help="measure the inject-docker installed beside this Python (always so with --smoke) "
+        "instead of installing this tree into a fresh venv",
+    )
     args = parser.parse_args(argv)
     if args.runs is not None and args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -772,17 +830,20 @@ def compile_bytecode() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     settings = settings_from(args)
-    tools = find_tools()
-    if tools is None:
+    in_place = args.in_place or settings.smoke
+    here = installed_here() if in_place else None
+    if in_place and here is None:
         return 2
     spawner = Spawner()  # first, while this process is still small
-    compile_bytecode()
     facts = machine_facts()
     try:
         with tempfile.TemporaryDirectory(prefix="inject-docker-bench-") as tmp:
             root = Path(tmp)
             (root / "scratch").mkdir()
             (root / "inputs").mkdir()
+            tools = find_tools(here or install_in_venv(root))
+            how = f"in place ({tools.function})" if in_place else "pip install . into a fresh venv"
+            facts.append(("function", how))
             inputs = Inputs(root / "inputs", settings.main_n)
             log(f"inputs in {root} ({settings.mode} mode)")
             bench = Bench(tools, inputs, settings, root / "scratch", spawner)

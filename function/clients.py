@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from function.marker import Record, containers_of
 from function.selection import CONTAINERS_ANNOTATION, annotations_of
@@ -16,13 +15,12 @@ if TYPE_CHECKING:
 WORKSPACE_SOURCES = ("emptyDir", "persistentVolumeClaim", "ephemeral")
 
 
-@dataclass
-class Clients:
+class Clients(NamedTuple):
     """The containers of one pod spec that use Docker."""
 
     names: list[str]
-    missing: list[str] = field(default_factory=list)  # asked for but not in the pod
-    explicit: bool = False  # named by the config or the annotation, not the default
+    missing: list[str]  # asked for but not in the pod
+    explicit: bool  # named by the config or the annotation, not the default
 
 
 def choose(config: Config, resource: dict[str, Any], spec: dict[str, Any]) -> Clients:
@@ -38,7 +36,7 @@ def choose(config: Config, resource: dict[str, Any], spec: dict[str, Any]) -> Cl
             if isinstance(main, list)
             else []
         )
-        return Clients(names)
+        return Clients(names, [], False)
     return Clients(
         [n for n in wanted if n in present], [n for n in wanted if n not in present], True
     )

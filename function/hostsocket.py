@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from function.marker import containers_of
 
@@ -24,8 +23,7 @@ OTHER_RUNTIME_SOCKETS = (
 HOST_SOCKET_URLS = {f"unix://{p}" for p in DOCKER_SOCKETS}
 
 
-@dataclass(frozen=True)
-class HostVolume:
+class HostVolume(NamedTuple):
     index: int  # position in spec.volumes
     name: str
     path: str  # the hostPath

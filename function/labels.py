@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Operator = Literal["=", "!=", "in", "notin", "exists", "!exists"]
 
@@ -18,8 +17,7 @@ _TERM = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Requirement:
+class Requirement(NamedTuple):
     key: str
     operator: Operator
     values: tuple[str, ...] = ()

@@ -10,25 +10,38 @@ config replaces the old wiring instead of adding a second daemon.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 MARKER_ANNOTATION = "inject-docker.dev/injected"
 _CONTAINER_LISTS = ("initContainers", "containers")
 
 
-@dataclass
 class Record:
-    mode: str
-    containers: list[str] = field(default_factory=list)  # daemon containers added
-    volumes: list[str] = field(default_factory=list)  # volumes added (their mounts too)
-    clients: list[str] = field(default_factory=list)  # containers given DOCKER_HOST etc.
-    env: list[str] = field(default_factory=list)  # env variables added to the clients
-    pod: dict[str, Any] = field(default_factory=dict)  # pod-level fields set
-    migrated: bool = False  # the clients are those a migration found; keep them on reruns
+    # A plain class, not a dataclass: importing dataclasses costs a run more than
+    # reading a small list does. The fields are those of the annotation's JSON.
+    __slots__ = ("clients", "containers", "env", "migrated", "mode", "pod", "volumes")
+
+    def __init__(
+        self,
+        mode: str,
+        containers: list[str] | None = None,  # daemon containers added
+        volumes: list[str] | None = None,  # volumes added (their mounts too)
+        clients: list[str] | None = None,  # containers given DOCKER_HOST etc.
+        env: list[str] | None = None,  # env variables added to the clients
+        pod: dict[str, Any] | None = None,  # pod-level fields set
+        migrated: bool = False,  # the clients are those a migration found; keep them on reruns
+    ) -> None:
+        self.mode = mode
+        self.containers = list(containers or ())
+        self.volumes = list(volumes or ())
+        self.clients = list(clients or ())
+        self.env = list(env or ())
+        self.pod = dict(pod or {})
+        self.migrated = migrated
 
     def to_annotation(self) -> str:
-        kept = {k: v for k, v in vars(self).items() if v or k == "mode"}
+        fields = {name: getattr(self, name) for name in self.__slots__}
+        kept = {k: v for k, v in fields.items() if v or k == "mode"}
         return json.dumps(kept, separators=(",", ":"), sort_keys=True)
 
 

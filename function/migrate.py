@@ -8,8 +8,7 @@ clients of the daemon the function wires in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from function import hostsocket
 from function.marker import containers_of, remove_named
@@ -19,11 +18,10 @@ _LOCAL_DAEMON_PREFIXES = ("tcp://localhost:", "tcp://127.0.0.1:", "tcp://[::1]:"
 _TLS_VARIABLES = ("DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")
 
 
-@dataclass
-class Migration:
-    clients: list[str] = field(default_factory=list)  # containers that used the old daemon
-    hard_coded: list[str] = field(default_factory=list)  # ... at /var/run/docker.sock
-    notes: list[Note] = field(default_factory=list)
+class Migration(NamedTuple):
+    clients: list[str]  # containers that used the old daemon
+    hard_coded: list[str]  # ... at /var/run/docker.sock
+    notes: list[Note]
 
 
 def migrate(spec: dict[str, Any], hint: str | None) -> Migration:
@@ -31,7 +29,7 @@ def migrate(spec: dict[str, Any], hint: str | None) -> Migration:
 
     `hint` names the option for tools that hard-code the socket path; None when it is on.
     """
-    out = Migration()
+    out = Migration([], [], [])
     for volume in hostsocket.docker_socket_volumes(spec):
         users = hostsocket.mounted_by(spec, volume.name)
         if not users:

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -34,8 +33,7 @@ class InputError(Exception):
     """The input is not a ResourceList the function can read."""
 
 
-@dataclass
-class Part:
+class Part(NamedTuple):
     """A piece of the input composed on its own."""
 
     text: str  # what the node's marks index into
@@ -47,18 +45,43 @@ class _Misread(Exception):
     """A piece cut from the text by its lines did not parse as one resource."""
 
 
-@dataclass
 class ResourceList:
-    text: str
-    format: str  # "yaml" (edited in place), "json" or "data" (rewritten whole)
-    function_config: Any
-    kinds: list[str]  # kind of each item, "" when it has none
-    root: MappingNode | None = None  # the whole list, when composed whole
-    items_node: Node | None = None
-    layout: splitlist.Layout | None = None  # the items' lines, when cut apart
-    data: dict[str, Any] | None = None  # the whole list, for "json" and "data"
-    _values: dict[int, Any] = field(default_factory=dict)
-    _parts: dict[int, Part] = field(default_factory=dict)
+    # A plain class, not a dataclass: importing dataclasses costs a run more than
+    # reading a small list does.
+    __slots__ = (
+        "_parts",
+        "_values",
+        "data",
+        "format",
+        "function_config",
+        "items_node",
+        "kinds",
+        "layout",
+        "root",
+        "text",
+    )
+
+    def __init__(
+        self,
+        text: str,
+        format: str,  # "yaml" (edited in place), "json" or "data" (rewritten whole)
+        function_config: Any,
+        kinds: list[str],  # kind of each item, "" when it has none
+        root: MappingNode | None = None,  # the whole list, when composed whole
+        items_node: Node | None = None,
+        layout: splitlist.Layout | None = None,  # the items' lines, when cut apart
+        data: dict[str, Any] | None = None,  # the whole list, for "json" and "data"
+    ) -> None:
+        self.text = text
+        self.format = format
+        self.function_config = function_config
+        self.kinds = kinds
+        self.root = root
+        self.items_node = items_node
+        self.layout = layout
+        self.data = data
+        self._values: dict[int, Any] = {}
+        self._parts: dict[int, Part] = {}
 
     def source(self, index: int) -> tuple[Part, int]:
         """Item `index` as a node: the part it was composed in, and its entry there."""

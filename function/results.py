@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 Severity = Literal["error", "warning", "info"]
 
@@ -12,8 +11,7 @@ PATH_ANNOTATIONS = ("config.kubernetes.io/path", "internal.config.kubernetes.io/
 INDEX_ANNOTATIONS = ("config.kubernetes.io/index", "internal.config.kubernetes.io/index")
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(NamedTuple):
     message: str
     severity: Severity = "info"
     resource: dict[str, str] | None = None  # apiVersion, kind, name, namespace

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import bisect
 import json
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -33,14 +32,13 @@ class Unpatchable(Exception):
     """The wanted change cannot be made as a local text edit."""
 
 
-@dataclass(frozen=True, order=True)
-class Edit:
+class Edit(NamedTuple):
     start: int
     end: int
     text: str
     # False only for block text inserted between whole lines, the one kind of
     # edit simple enough that `edit_in_place` does not read its result back.
-    checked: bool = field(default=True, compare=False)
+    checked: bool = True
 
 
 def apply(text: str, edits: list[Edit], offset: int = 0) -> str:

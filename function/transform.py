@@ -7,8 +7,7 @@ and passes them in as plain data; everything else passes through unread.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from function import audit, daemonset, dockerd, marker, migrate, podspecs, results, sidecar
 from function import clients as clientlib
@@ -31,11 +30,10 @@ if TYPE_CHECKING:
 MODES = ("sidecar", "daemonset")
 
 
-@dataclass
-class Outcome:
-    changed: dict[int, dict[str, Any]] = field(default_factory=dict)  # item index -> new value
-    added: list[dict[str, Any]] = field(default_factory=list)  # resources to append
-    results: list[Result] = field(default_factory=list)
+class Outcome(NamedTuple):
+    changed: dict[int, dict[str, Any]]  # item index -> new value
+    added: list[dict[str, Any]]  # resources to append
+    results: list[Result]
 
 
 def kinds_to_read(config: Config) -> frozenset[str]:
@@ -94,8 +92,8 @@ def config_results(config: Config) -> list[Result]:
 
 def transform(config: Config, items: Iterable[tuple[int, dict[str, Any]]]) -> Outcome:
     if config.mode == "audit":
-        return Outcome(results=audit.audit(config, items))
-    outcome = Outcome(results=config_results(config))
+        return Outcome({}, [], audit.audit(config, items))
+    outcome = Outcome({}, [], config_results(config))
     found: dict[str, tuple[int, dict[str, Any]]] = {}  # existing DaemonSet / Namespace
     namesakes: list[dict[str, Any]] = []  # DaemonSets of the same name in other namespaces
     client_namespaces: set[str] = set()
@@ -142,7 +140,7 @@ def transform(config: Config, items: Iterable[tuple[int, dict[str, Any]]]) -> Ou
                     )
                 ],
             )
-        outcome.results += notes
+        outcome.results.extend(notes)
         if new is not None:
             namespace = str((resource.get("metadata") or {}).get("namespace") or "")
             if mode == "daemonset":
@@ -154,7 +152,7 @@ def transform(config: Config, items: Iterable[tuple[int, dict[str, Any]]]) -> Ou
                 outcome.changed[index] = new
     if uses_node_daemon:
         _node_daemon(config, found, outcome)
-        outcome.results += _node_daemon_warnings(config, found, namesakes, client_namespaces)
+        outcome.results.extend(_node_daemon_warnings(config, found, namesakes, client_namespaces))
     # An explicit `privileged: true` says the namespaces are ready for it.
     if sidecar_namespaces and config.privileged is None and dockerd.privileged(config):
         outcome.results.append(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from function.marker import Record
 from function.results import Severity
@@ -11,7 +11,6 @@ from function.results import Severity
 Note = tuple[Severity, str, str | None]
 
 
-@dataclass
-class Wiring:
+class Wiring(NamedTuple):
     record: Record | None  # None: the workload could not be wired and stays as it was
-    notes: list[Note] = field(default_factory=list)
+    notes: list[Note]
