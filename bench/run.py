@@ -13,6 +13,7 @@ one run; for CI) it is 1 when a command fails or its output is not what it shoul
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -71,9 +72,16 @@ class Settings:
     smoke: bool
     mode: str  # "full", "quick" or "smoke", for the table
     timeout: float
+    only: frozenset[str] = frozenset()  # figure numbers ("F1", "F2", ...); empty: all
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
+    settings = _sized(args)
+    only = frozenset(f.strip().upper() for f in (args.only or "").split(",") if f.strip())
+    return dataclasses.replace(settings, only=only)
+
+
+def _sized(args: argparse.Namespace) -> Settings:
     if args.smoke:
         # Figure 3 still runs, on 10x the smoke size, so that its code is exercised.
         return Settings(1, 20, 200, (20, 200), True, "smoke", SMOKE_TIMEOUT_SECONDS)
@@ -598,7 +606,10 @@ def run_figures(bench: Bench) -> None:
     else:
         for name in FIGURES[9:11]:
             bench.add(Row(name, "-", "-", "skipped", why))
+    only = bench.settings.only
     for names, figure in plan:
+        if only and not any(name.split()[0].startswith(f) for f in only for name in names):
+            continue
         guarded(bench, names, figure)
 
 
@@ -803,6 +814,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     size.add_argument("--quick", action="store_true", help="fewer runs, N up to 1,000")
     size.add_argument("--smoke", action="store_true", help="N=20, one run: check every command")
     parser.add_argument("--markdown", action="store_true", help="print the tables as markdown")
+    parser.add_argument(
+        "--only",
+        metavar="F1,F2,...",
+        help="run only these figures (F1 to F6; F3 and F5 run together); for a quick look while "
+        "working, not for the record",
+    )
     parser.add_argument(
         "--in-place",
         action="store_true",
