@@ -50,6 +50,7 @@ FIGURES = (
     "F2 kpt exec fn vs cat",
     "F2 floor: output given, no work",
     "F2 floor: output given by python",
+    "F2 fn vs python floor",
     "F3 scaling 10k vs 1k",
     "F3 peak RSS at 10k",
     "F4 empty vs python",
@@ -491,6 +492,8 @@ def figure_2(bench: Bench) -> None:
     note = f" (N={n:,}; no target: the least any function could add)"
     bench.add(bench.ratio_row(FIGURES[2], c, b, None, note))
     bench.add(bench.ratio_row(FIGURES[3], d, b, None, f" (N={n:,}; no target)"))
+    # What the function adds over the least a function in Python could cost here.
+    bench.add(bench.ratio_row(FIGURES[4], a, d, None, f" (N={n:,}; no target)"))
 
 
 def figures_3_and_5(bench: Bench) -> None:
@@ -505,20 +508,20 @@ def figures_3_and_5(bench: Bench) -> None:
     series = dict(zip(settings.sizes, measure(bench, "F3/F5", commands), strict=True))
     if settings.big_n is None:
         reason = f"skipped ({settings.mode} mode: N up to {max(settings.sizes):,})"
-        bench.add(Row(FIGURES[4], "-", "<= 11", "skipped", reason))
-        bench.add(Row(FIGURES[5], "-", f"< {RSS_LIMIT_MB:g} MB", "skipped", reason))
+        bench.add(Row(FIGURES[5], "-", "<= 11", "skipped", reason))
+        bench.add(Row(FIGURES[6], "-", f"< {RSS_LIMIT_MB:g} MB", "skipped", reason))
     else:
         big, main = series[settings.big_n], series[settings.main_n]
         note = f" (N={settings.big_n:,} / N={settings.main_n:,})"
-        bench.add(bench.ratio_row(FIGURES[4], big, main, 11, note))
+        bench.add(bench.ratio_row(FIGURES[5], big, main, 11, note))
         rss = big.max_rss_mb
         met = "n/a" if settings.smoke else ("yes" if rss < RSS_LIMIT_MB else "no")
         target = f"< {RSS_LIMIT_MB:g} MB"
         detail = f"N={settings.big_n:,}; {rss * 1e6 / 2**20:.1f} MiB"
-        bench.add(Row(FIGURES[5], f"{rss:.1f} MB", target, met, detail))
+        bench.add(Row(FIGURES[6], f"{rss:.1f} MB", target, met, detail))
     for n, one in series.items():
         detail = f"{one.seconds:.3f} s, peak RSS {one.max_rss_mb:.1f} MB"
-        bench.add(Row(f"{FIGURES[8]} N={n:,}", f"{n / one.seconds:,.0f} res/s", "-", "-", detail))
+        bench.add(Row(f"{FIGURES[9]} N={n:,}", f"{n / one.seconds:,.0f} res/s", "-", "-", detail))
 
 
 def figure_4(bench: Bench) -> None:
@@ -531,8 +534,8 @@ def figure_4(bench: Bench) -> None:
     )
     python = Command("python -c pass", (str(bench.tools.python), "-c", "pass"), Expect("none"))
     a, b, c = measure(bench, "F4", [bare, configured, python])
-    bench.add(bench.ratio_row(FIGURES[6], a, c, 8))
-    bench.add(bench.ratio_row(FIGURES[7], b, c, None))
+    bench.add(bench.ratio_row(FIGURES[7], a, c, 8))
+    bench.add(bench.ratio_row(FIGURES[8], b, c, None))
 
 
 def images_missing(docker: str | None) -> str | None:
@@ -553,7 +556,7 @@ def images_missing(docker: str | None) -> str | None:
 
 def figure_6a(bench: Bench) -> None:
     """Container start-up: the function image against a `cat` image, on an empty list."""
-    docker, name = require(bench.tools.docker, "docker"), FIGURES[9]
+    docker, name = require(bench.tools.docker, "docker"), FIGURES[10]
     empty, expect = bench.inputs.empty_list(False), Expect("resourcelist", 0, 0)
     run = (docker, "run", "--rm", "-i", "--network", "none")
     fn = Command(f"docker run {IMAGE}", (*run, IMAGE), expect, stdin=empty)
@@ -564,7 +567,7 @@ def figure_6a(bench: Bench) -> None:
 
 def figure_6b(bench: Bench) -> None:
     """kustomize running the function image as a transformer against the `cat` image."""
-    n, name = bench.settings.main_n, FIGURES[10]
+    n, name = bench.settings.main_n, FIGURES[11]
     kubectl = require(bench.tools.kubectl, "kubectl")
     commands = [
         Command(
@@ -596,15 +599,15 @@ def guarded(bench: Bench, names: tuple[str, ...], body: Callable[[Bench], None])
 def run_figures(bench: Bench) -> None:
     plan: list[tuple[tuple[str, ...], Callable[[Bench], None]]] = [
         (FIGURES[0:1], figure_1),
-        (FIGURES[1:4], figure_2),
-        ((FIGURES[4], FIGURES[5], FIGURES[8]), figures_3_and_5),
-        (FIGURES[6:8], figure_4),
+        (FIGURES[1:5], figure_2),
+        ((FIGURES[5], FIGURES[6], FIGURES[9]), figures_3_and_5),
+        (FIGURES[7:9], figure_4),
     ]
     why = images_missing(bench.tools.docker)
     if why is None:
-        plan += [(FIGURES[9:10], figure_6a), (FIGURES[10:11], figure_6b)]
+        plan += [(FIGURES[10:11], figure_6a), (FIGURES[11:12], figure_6b)]
     else:
-        for name in FIGURES[9:11]:
+        for name in FIGURES[10:12]:
             bench.add(Row(name, "-", "-", "skipped", why))
     only = bench.settings.only
     for names, figure in plan:
