@@ -128,7 +128,7 @@ def process(rl: Any) -> tuple[str, list[Any]]:
 
     if not rl.kinds and not rl.function_config:
         return rl.text, []  # nothing to change and nothing to check
-    from function import defaults, transform
+    from function import defaults, workers
     from function.results import Result
 
     try:
@@ -140,6 +140,6 @@ def process(rl: Any) -> tuple[str, list[Any]]:
         ]
         output, _ = resourcelist.write(rl, {}, [], problems)
         return output, problems
-    outcome = transform.transform(config, rl.items_of_kinds(transform.kinds_to_read(config)))
-    output, extra = resourcelist.write(rl, outcome.changed, outcome.added, outcome.results)
+    outcome, premade = workers.run(config, rl)
+    output, extra = resourcelist.write(rl, outcome.changed, outcome.added, outcome.results, premade)
     return output, outcome.results + extra

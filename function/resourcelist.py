@@ -41,7 +41,7 @@ class Part(NamedTuple):
     offset: int  # where `text` starts in the input
 
 
-class _Misread(Exception):
+class Misread(Exception):
     """A piece cut from the text by its lines did not parse as one resource."""
 
 
@@ -94,7 +94,7 @@ class ResourceList:
             node = yamlnodes.compose(snippet)
             one = isinstance(node, SequenceNode) and len(node.value) == 1
             if not (one and isinstance(node.value[0], MappingNode)):
-                raise _Misread
+                raise Misread
             self._parts[index] = Part(snippet, node, start)
         return self._parts[index], 0
 
@@ -114,7 +114,7 @@ class ResourceList:
             try:
                 for index in wanted:
                     self.item(index)
-            except (_Misread, yaml.YAMLError):
+            except (Misread, yaml.YAMLError):
                 self._read_whole()
                 wanted = [i for i, kind in enumerate(self.kinds) if kinds is None or kind in kinds]
         for index in wanted:
@@ -154,7 +154,7 @@ def read(text: str) -> ResourceList:
     if layout is not None:
         try:
             return _read_cut(text, layout)
-        except (_Misread, yaml.YAMLError):
+        except (Misread, yaml.YAMLError):
             pass
     return _read_composed(text)
 
@@ -168,7 +168,7 @@ def _read_cut(text: str, layout: splitlist.Layout) -> ResourceList:
         start, end = layout.regions[key]
         node = yamlnodes.compose(text[start:end])
         if not (isinstance(node, MappingNode) and len(node.value) == 1):
-            raise _Misread
+            raise Misread
         return _construct(node.value[0][1])
 
     _check_header(value("kind"), value("apiVersion"))
@@ -244,16 +244,24 @@ def _from_data(text: str, data: Any, fmt: str) -> ResourceList:
 # --- writing -----------------------------------------------------------------
 
 
+# The edits of one changed item, and the warning when it had to be rewritten whole.
+ItemEdits = tuple[list[Edit], Result | None]
+
+
 def write(
     rl: ResourceList,
     changed: dict[int, dict[str, Any]],
     added: list[dict[str, Any]],
     results: list[Result],
+    premade: dict[int, ItemEdits] | None = None,
 ) -> tuple[str, list[Result]]:
-    """The output text, and any results that writing itself produced."""
+    """The output text, and any results that writing itself produced.
+
+    `premade` holds the `item_edits` of changed items already worked out elsewhere.
+    """
     if rl.data is not None:
         return _write_data(rl, changed, added, results), []
-    return _write_yaml(rl, changed, added, results)
+    return _write_yaml(rl, changed, added, results, premade or {})
 
 
 def _new_results(existing: Any, results: list[Result]) -> list[dict[str, Any]]:
@@ -293,13 +301,15 @@ def _write_yaml(
     changed: dict[int, dict[str, Any]],
     added: list[dict[str, Any]],
     results: list[Result],
+    premade: dict[int, ItemEdits],
 ) -> tuple[str, list[Result]]:
     extra: list[Result] = []
     edits: list[Edit] = []
-    style = _items_style(rl)
-    for index in sorted(changed):
-        item_edits, problem = _item_edits(rl, index, changed[index], style)
-        edits += item_edits
+    style = items_style(rl)
+    for index in sorted(changed.keys() | premade.keys()):
+        made = premade.get(index)
+        item, problem = made if made else item_edits(rl, index, changed[index], style)
+        edits += item
         if problem:
             extra.append(problem)
     if rl.layout is not None:
@@ -363,7 +373,7 @@ def _before_closing_comments(text: str) -> int:
     return end
 
 
-def _items_style(rl: ResourceList) -> SeqStyle:
+def items_style(rl: ResourceList) -> SeqStyle:
     if rl.layout is not None:
         return "wide" if rl.layout.dash > 0 else "compact"
     node = rl.items_node
@@ -375,9 +385,9 @@ def _items_style(rl: ResourceList) -> SeqStyle:
     return "compact"
 
 
-def _item_edits(
+def item_edits(
     rl: ResourceList, index: int, new: dict[str, Any], default_style: SeqStyle
-) -> tuple[list[Edit], Result | None]:
+) -> ItemEdits:
     """Edits for one changed item; a whole rewrite (and a warning) when in place fails."""
     part, entry = rl.source(index)
     text, sequence = part.text, part.node

@@ -90,67 +90,93 @@ def config_results(config: Config) -> list[Result]:
     return out
 
 
+class Step(NamedTuple):
+    """What one item contributes to the outcome (see `step`)."""
+
+    index: int
+    results: list[Result]
+    mode: str | None  # the mode the workload was wired for; None: not wired
+    namespace: str  # the workload's namespace, "" when it sets none
+    new: dict[str, Any] | None  # the wired workload, when it differs from the input
+    found: dict[str, Any] | None = None  # a DaemonSet or Namespace an earlier run made
+    namesake: dict[str, Any] | None = None  # a DaemonSet with the daemon's name elsewhere
+
+
 def transform(config: Config, items: Iterable[tuple[int, dict[str, Any]]]) -> Outcome:
     if config.mode == "audit":
         return Outcome({}, [], audit.audit(config, items))
+    return combine(config, [step(config, index, resource) for index, resource in items])
+
+
+# DaemonSets and Namespaces: an item of these kinds may be one that `combine` needs whole.
+WHOLE_KINDS = frozenset({"DaemonSet", "Namespace"})
+
+
+def step(config: Config, index: int, resource: dict[str, Any]) -> Step:
+    """The work on one item, which depends on no other item (not for mode audit)."""
+    kind = resource.get("kind")
+    if kind in WHOLE_KINDS and _is_ours_by_name(config, resource):
+        return Step(index, [], None, "", None, found=resource)
+    namesake = (
+        resource
+        if kind == "DaemonSet"
+        and (resource.get("metadata") or {}).get("name") == config.daemonset.name
+        else None
+    )
+    if not is_selected(config, resource) or daemonset.is_generated(resource):
+        notes = []
+        if opted_out(resource) and is_selected(config, resource, honour_opt_out=False):
+            notes.append(
+                results.about(resource, f'skipped: annotated {INJECT_ANNOTATION}: "false"')
+            )
+        return Step(index, notes, None, "", None, namesake=namesake)
+    mode = _mode(config, resource)
+    if mode not in MODES:
+        error = results.about(
+            resource,
+            f"annotation {MODE_ANNOTATION} is {mode!r}; expected sidecar or daemonset",
+            "error",
+            f"metadata.annotations[{MODE_ANNOTATION}]",
+        )
+        return Step(index, [error], None, "", None, namesake=namesake)
+    try:
+        new, notes = _inject(config, resource, mode)
+    except Exception as error:  # a bug must cost one workload, not the whole list
+        bug = results.about(
+            resource,
+            f"could not be changed ({type(error).__name__}: {error}); left unchanged. "
+            "This is a bug in inject-docker: please report it with this resource",
+            "error",
+        )
+        return Step(index, [bug], None, "", None, namesake=namesake)
+    if new is None:
+        return Step(index, notes, None, "", None, namesake=namesake)
+    namespace = str((resource.get("metadata") or {}).get("namespace") or "")
+    changed = None if same(resource, new) else new
+    return Step(index, notes, mode, namespace, changed, namesake=namesake)
+
+
+def combine(config: Config, steps: Iterable[Step]) -> Outcome:
+    """The outcome of the steps of every item read, taken in the order of the items."""
     outcome = Outcome({}, [], config_results(config))
     found: dict[str, tuple[int, dict[str, Any]]] = {}  # existing DaemonSet / Namespace
     namesakes: list[dict[str, Any]] = []  # DaemonSets of the same name in other namespaces
     client_namespaces: set[str] = set()
     sidecar_namespaces: set[str] = set()
-    uses_node_daemon = False
-    for index, resource in items:
-        kind = resource.get("kind")
-        if kind in ("DaemonSet", "Namespace") and _is_ours_by_name(config, resource):
-            found[str(kind)] = (index, resource)
+    for one in sorted(steps, key=lambda s: s.index):
+        if one.found is not None:
+            found[str(one.found["kind"])] = (one.index, one.found)
             continue
-        if (
-            kind == "DaemonSet"
-            and (resource.get("metadata") or {}).get("name") == config.daemonset.name
-        ):
-            namesakes.append(resource)
-        if not is_selected(config, resource) or daemonset.is_generated(resource):
-            if opted_out(resource) and is_selected(config, resource, honour_opt_out=False):
-                outcome.results.append(
-                    results.about(resource, f'skipped: annotated {INJECT_ANNOTATION}: "false"')
-                )
-            continue
-        mode = _mode(config, resource)
-        if mode not in MODES:
-            outcome.results.append(
-                results.about(
-                    resource,
-                    f"annotation {MODE_ANNOTATION} is {mode!r}; expected sidecar or daemonset",
-                    "error",
-                    f"metadata.annotations[{MODE_ANNOTATION}]",
-                )
-            )
-            continue
-        try:
-            new, notes = _inject(config, resource, mode)
-        except Exception as error:  # a bug must cost one workload, not the whole list
-            new, notes = (
-                None,
-                [
-                    results.about(
-                        resource,
-                        f"could not be changed ({type(error).__name__}: {error}); left unchanged. "
-                        "This is a bug in inject-docker: please report it with this resource",
-                        "error",
-                    )
-                ],
-            )
-        outcome.results.extend(notes)
-        if new is not None:
-            namespace = str((resource.get("metadata") or {}).get("namespace") or "")
-            if mode == "daemonset":
-                uses_node_daemon = True
-                client_namespaces.add(namespace)
-            else:
-                sidecar_namespaces.add(namespace)
-            if not same(resource, new):
-                outcome.changed[index] = new
-    if uses_node_daemon:
+        if one.namesake is not None:
+            namesakes.append(one.namesake)
+        outcome.results.extend(one.results)
+        if one.mode == "daemonset":
+            client_namespaces.add(one.namespace)
+        elif one.mode == "sidecar":
+            sidecar_namespaces.add(one.namespace)
+        if one.new is not None:
+            outcome.changed[one.index] = one.new
+    if client_namespaces:
         _node_daemon(config, found, outcome)
         outcome.results.extend(_node_daemon_warnings(config, found, namesakes, client_namespaces))
     # An explicit `privileged: true` says the namespaces are ready for it.

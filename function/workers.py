@@ -1,0 +1,157 @@
+"""Two processes for a long list: the per-item work shared between them.
+
+Reading, wiring and diffing one workload depends on no other workload, and it is
+most of a run on a list of hundreds of them. With two or more CPUs at hand, `run`
+forks once: the child takes the second half of the workloads and sends back their
+results and text edits; the parent does the first half and whatever needs the
+whole list. The output is byte for byte that of one process. If the child fails
+in any way, or a piece of the list does not read as one item, the parent does all
+the work itself.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from function import resourcelist, transform
+from function.results import Result
+from function.textpatch import Edit
+
+if TYPE_CHECKING:
+    from function.config import Config
+    from function.resourcelist import ItemEdits, ResourceList
+    from function.transform import Outcome, Step
+
+# Below this many workloads a second process costs about what it saves.
+MIN_ITEMS = 100
+
+Child = tuple[int, int]  # process id, the read end of its pipe
+
+
+def run(
+    config: Config, rl: ResourceList, min_items: int = MIN_ITEMS
+) -> tuple[Outcome, dict[int, ItemEdits]]:
+    """The outcome of the transformation, and the edits of the items it changed that
+    are already made (to pass to `resourcelist.write`)."""
+    kinds = transform.kinds_to_read(config)
+    wanted = [i for i, kind in enumerate(rl.kinds) if kind in kinds]
+    movable = [i for i in wanted if rl.kinds[i] not in transform.WHOLE_KINDS]
+    if config.mode == "audit" or rl.layout is None or not movable or len(movable) < min_items:
+        return _alone(config, rl, kinds)
+    if not hasattr(os, "fork") or _cpus() < 2:
+        return _alone(config, rl, kinds)
+    theirs = movable[len(movable) // 2 :]
+    child = _fork(config, rl, theirs)
+    if child is None:
+        return _alone(config, rl, kinds)
+    given = set(theirs)
+    # The parent makes its own items' edits now too, while the child is still busy.
+    try:
+        steps, premade = _share(config, rl, [i for i in wanted if i not in given])
+    except (resourcelist.Misread, yaml.YAMLError):
+        _abandon(child)
+        return _alone(config, rl, kinds)
+    received = _receive(child)
+    if received is None:
+        return _alone(config, rl, kinds)
+    their_steps, their_edits = received
+    return transform.combine(config, steps + their_steps), premade | their_edits
+
+
+def _alone(
+    config: Config, rl: ResourceList, kinds: frozenset[str]
+) -> tuple[Outcome, dict[int, ItemEdits]]:
+    return transform.transform(config, rl.items_of_kinds(kinds)), {}
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _fork(config: Config, rl: ResourceList, indices: list[int]) -> Child | None:
+    read_end, write_end = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        return None
+    if pid == 0:
+        # The child leaves by os._exit whatever happens: it must never go on to run
+        # the parent's code, print, or flush the parent's buffers.
+        status = 1
+        try:
+            os.close(read_end)
+            payload = marshal.dumps(_work(config, rl, indices))
+            with os.fdopen(write_end, "wb") as sink:
+                sink.write(payload)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    return pid, read_end
+
+
+def _share(
+    config: Config, rl: ResourceList, indices: list[int]
+) -> tuple[list[Step], dict[int, ItemEdits]]:
+    """Steps for the items `indices`, and the edits of those that changed.
+
+    The steps keep no new values: their edits stand for them.
+    """
+    style = resourcelist.items_style(rl)
+    steps: list[Step] = []
+    edits: dict[int, ItemEdits] = {}
+    for index in indices:
+        one = transform.step(config, index, rl.item(index))
+        if one.new is not None:
+            edits[index] = resourcelist.item_edits(rl, index, one.new, style)
+        steps.append(one._replace(new=None))
+    return steps, edits
+
+
+def _work(config: Config, rl: ResourceList, indices: list[int]) -> list[Any]:
+    """The child's share, as plain tuples that marshal can carry."""
+    steps, edits = _share(config, rl, indices)
+    rows = []
+    for one in steps:
+        made = edits.get(one.index)
+        if made is not None:
+            made = ([tuple(e) for e in made[0]], tuple(made[1]) if made[1] else None)
+        rows.append((one.index, [tuple(r) for r in one.results], one.mode, one.namespace, made))
+    return rows
+
+
+def _receive(child: Child) -> tuple[list[Step], dict[int, ItemEdits]] | None:
+    """The child's steps and edits; None when it did not finish its share."""
+    pid, read_end = child
+    with os.fdopen(read_end, "rb") as source:
+        payload = source.read()
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        return None
+    try:
+        rows = marshal.loads(payload)
+    except (EOFError, ValueError, TypeError):
+        return None
+    steps: list[Step] = []
+    premade: dict[int, ItemEdits] = {}
+    for index, results, mode, namespace, made in rows:
+        steps.append(transform.Step(index, [Result(*r) for r in results], mode, namespace, None))
+        if made is not None:
+            edits, problem = made
+            premade[index] = ([Edit(*e) for e in edits], Result(*problem) if problem else None)
+    return steps, premade
+
+
+def _abandon(child: Child) -> None:
+    pid, read_end = child
+    os.close(read_end)  # a child still writing gets a broken pipe and exits
+    os.waitpid(pid, 0)
