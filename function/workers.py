@@ -69,10 +69,46 @@ def _alone(
 
 
 def _cpus() -> int:
+    """CPUs this process may use: its affinity, capped by a cgroup CPU quota.
+
+    A container limited to one CPU (`docker run --cpus 1`, a pod's CPU limit) still
+    sees every CPU of the node; its quota is what says two processes would only
+    take turns.
+    """
     try:
-        return len(os.sched_getaffinity(0))
+        count = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        return os.cpu_count() or 1
+        count = os.cpu_count() or 1
+    quota = _cgroup_quota()
+    return count if quota is None else max(1, min(count, int(quota + 0.5)))
+
+
+def _cgroup_quota() -> float | None:
+    """The cgroup's CPU quota in CPUs (v2 `cpu.max`, or v1 CFS files); None: no limit."""
+    for quota_file, period_file in CPU_QUOTA_FILES:
+        try:
+            with open(quota_file) as f:
+                fields = f.read().split()
+            if period_file is not None:
+                with open(period_file) as f:
+                    fields += f.read().split()
+        except OSError:
+            continue
+        if len(fields) < 2 or fields[0] in ("max", "-1"):
+            return None
+        try:
+            quota, period = int(fields[0]), int(fields[1])
+        except ValueError:
+            return None
+        return quota / period if quota > 0 and period > 0 else None
+    return None
+
+
+# cgroup v2 has one file ("quota period"); v1 has two.
+CPU_QUOTA_FILES: tuple[tuple[str, str | None], ...] = (
+    ("/sys/fs/cgroup/cpu.max", None),
+    ("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "/sys/fs/cgroup/cpu/cpu.cfs_period_us"),
+)
 
 
 def _fork(config: Config, rl: ResourceList, indices: list[int]) -> Child | None:

@@ -38,7 +38,12 @@ def _run(text: str, min_items: int) -> tuple[str, list[tuple]] | str:
 
 @pytest.fixture
 def forks(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
-    """The shares handed to a child process, as the parent saw them."""
+    """The shares handed to a child process, as the parent saw them.
+
+    Two CPUs and no quota are what the tests see, whatever the machine has.
+    """
+    monkeypatch.setattr(workers.os, "sched_getaffinity", lambda _pid: {0, 1})
+    monkeypatch.setattr(workers, "_cgroup_quota", lambda: None)
     handed: list[list[int]] = []
     real = workers._fork
 
@@ -88,3 +93,39 @@ def test_a_piece_that_does_not_read_makes_both_give_the_same_answer(
     )
     assert _run(text, 2) == _run(text, ONE_PROCESS)
     assert forks
+
+
+@pytest.mark.parametrize(
+    ("files", "cpus"),
+    [
+        ({"cpu.max": "max 100000\n"}, None),
+        ({"cpu.max": "100000 100000\n"}, 1.0),
+        ({"cpu.max": "250000 100000\n"}, 2.5),
+        ({"cfs_quota_us": "-1\n", "cfs_period_us": "100000\n"}, None),
+        ({"cfs_quota_us": "50000\n", "cfs_period_us": "100000\n"}, 0.5),
+        ({}, None),
+    ],
+)
+def test_a_cgroup_cpu_quota_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], cpus: float | None
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    monkeypatch.setattr(
+        workers,
+        "CPU_QUOTA_FILES",
+        (
+            (str(tmp_path / "cpu.max"), None),
+            (str(tmp_path / "cfs_quota_us"), str(tmp_path / "cfs_period_us")),
+        ),
+    )
+    assert workers._cgroup_quota() == cpus
+
+
+def test_one_cpu_of_quota_means_one_process(
+    monkeypatch: pytest.MonkeyPatch, forks: list[list[int]]
+) -> None:
+    monkeypatch.setattr(workers, "_cgroup_quota", lambda: 1.0)
+    text = workload.resource_list(250)
+    assert _run(text, 1) == _run(text, ONE_PROCESS)
+    assert not forks
