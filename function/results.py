@@ -34,7 +34,8 @@ class Result(NamedTuple):
         where = ""
         if self.resource:
             ref = self.resource
-            name = f"{ref['namespace']}/{ref['name']}" if ref.get("namespace") else ref["name"]
+            name = ref["name"] or "(no name)"
+            name = f"{ref['namespace']}/{name}" if ref.get("namespace") else name
             where = f"{ref['kind']} {name}"
             if self.file:
                 where += f" ({self.file['path']})"
@@ -43,8 +44,13 @@ class Result(NamedTuple):
         return f"inject-docker: {self.severity}: {where}{self.message}{field}"
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    """`value` when it is a mapping, else an empty one (results must not fail on bad input)."""
+    return value if isinstance(value, dict) else {}
+
+
 def reference(resource: dict[str, Any]) -> dict[str, str]:
-    meta = resource.get("metadata") or {}
+    meta = _mapping(resource.get("metadata"))
     ref = {
         "apiVersion": str(resource.get("apiVersion", "")),
         "kind": str(resource.get("kind", "")),
@@ -56,7 +62,7 @@ def reference(resource: dict[str, Any]) -> dict[str, str]:
 
 
 def file_of(resource: dict[str, Any]) -> dict[str, Any] | None:
-    annotations = (resource.get("metadata") or {}).get("annotations") or {}
+    annotations = _mapping(_mapping(resource.get("metadata")).get("annotations"))
     path = next((annotations[a] for a in PATH_ANNOTATIONS if a in annotations), None)
     if path is None:
         return None

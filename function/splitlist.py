@@ -78,10 +78,17 @@ def _items(text: str, regions: dict[str, tuple[int, int]]) -> Layout | None:
     entry_line = re.compile(rf"\n {{{dash}}}-(?: (.*))?$", re.M)
     entries = list(entry_line.finditer(text, body_start - 1, end))
     kinds = []
-    for entry in entries:
-        rest = (entry.group(1) or "").strip()
-        if not _ENTRY_START.fullmatch(rest):
+    # Each item's keys must stand at dash + 2, where the kind is looked for below:
+    # on the dash's line after one space, or on the first line of content after a
+    # dash with nothing (or a comment) behind it.
+    ends = [e.start() for e in entries[1:]] + [end]
+    for entry, entry_end in zip(entries, ends, strict=True):
+        after = entry.group(1) or ""
+        rest = after.strip()
+        if after.startswith((" ", "\t")) or not _ENTRY_START.fullmatch(rest):
             return None  # a scalar or flow-style item: the full reader says what it is
+        if rest[:1] in ("", "#") and _key_column(text, entry.end(), entry_end) != dash + 2:
+            return None  # keys at another column, or an empty item
         kinds.append(_kind(rest[5:]) if rest.startswith("kind:") else "")
     positions = [e.start() + 1 for e in entries]
     key_kind = re.compile(rf"\n {{{dash + 2}}}kind:(.*)$", re.M)
@@ -94,6 +101,14 @@ def _items(text: str, regions: dict[str, tuple[int, int]]) -> Layout | None:
         return None
     spans = list(zip(positions, [*positions[1:], end], strict=True))
     return Layout(regions, dash, spans, kinds)
+
+
+def _key_column(text: str, start: int, end: int) -> int | None:
+    """Column of the first line of content in [start, end); None when there is none."""
+    first = _FIRST_CONTENT.search(text, start, end)
+    while first and first.group(2) == "#":
+        first = _FIRST_CONTENT.search(text, first.end(), end)
+    return None if first is None else len(first.group(1))
 
 
 def _kind(value: str) -> str:

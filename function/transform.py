@@ -114,6 +114,25 @@ WHOLE_KINDS = frozenset({"DaemonSet", "Namespace"})
 
 def step(config: Config, index: int, resource: dict[str, Any]) -> Step:
     """The work on one item, which depends on no other item (not for mode audit)."""
+    if not isinstance(resource.get("metadata") or {}, dict):
+        problem = "metadata is not a mapping; left unchanged"
+        return Step(index, [results.about(resource, problem, "error", "metadata")], None, "", None)
+    try:
+        return _step(config, index, resource)
+    except Exception as error:  # a bug must cost one item, not the whole list
+        return Step(index, [_bug(resource, error)], None, "", None)
+
+
+def _bug(resource: dict[str, Any], error: Exception) -> Result:
+    return results.about(
+        resource,
+        f"could not be changed ({type(error).__name__}: {error}); left unchanged. "
+        "This is a bug in inject-docker: please report it with this resource",
+        "error",
+    )
+
+
+def _step(config: Config, index: int, resource: dict[str, Any]) -> Step:
     kind = resource.get("kind")
     if kind in WHOLE_KINDS and _is_ours_by_name(config, resource):
         return Step(index, [], None, "", None, found=resource)
@@ -142,13 +161,7 @@ def step(config: Config, index: int, resource: dict[str, Any]) -> Step:
     try:
         new, notes = _inject(config, resource, mode)
     except Exception as error:  # a bug must cost one workload, not the whole list
-        bug = results.about(
-            resource,
-            f"could not be changed ({type(error).__name__}: {error}); left unchanged. "
-            "This is a bug in inject-docker: please report it with this resource",
-            "error",
-        )
-        return Step(index, [bug], None, "", None, namesake=namesake)
+        return Step(index, [_bug(resource, error)], None, "", None, namesake=namesake)
     if new is None:
         return Step(index, notes, None, "", None, namesake=namesake)
     namespace = str((resource.get("metadata") or {}).get("namespace") or "")

@@ -4,13 +4,15 @@ Reading, wiring and diffing one workload depends on no other workload, and it is
 most of a run on a list of hundreds of them. With two or more CPUs at hand, `run`
 forks once: the child takes the second half of the workloads and sends back their
 results and text edits; the parent does the first half and whatever needs the
-whole list. The output is byte for byte that of one process. If the child fails
-in any way, or a piece of the list does not read as one item, the parent does all
-the work itself.
+whole list. The output is byte for byte that of one process. If the child does
+not deliver its whole share, or a piece of the list does not read as one item, the
+parent stops the child and does all the work itself; any other error in the parent
+stops the child before it propagates.
 """
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import os
 from typing import TYPE_CHECKING, Any
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 MIN_ITEMS = 100
 
 Child = tuple[int, int]  # process id, the read end of its pipe
+_SIZE = 8  # bytes of the share's size, sent in front of it
 
 
 def run(
@@ -55,6 +58,9 @@ def run(
     except (resourcelist.Misread, yaml.YAMLError):
         _abandon(child)
         return _alone(config, rl, kinds)
+    except BaseException:
+        _abandon(child)
+        raise
     received = _receive(child)
     if received is None:
         return _alone(config, rl, kinds)
@@ -127,7 +133,7 @@ def _fork(config: Config, rl: ResourceList, indices: list[int]) -> Child | None:
             os.close(read_end)
             payload = marshal.dumps(_work(config, rl, indices))
             with os.fdopen(write_end, "wb") as sink:
-                sink.write(payload)
+                sink.write(len(payload).to_bytes(_SIZE, "little") + payload)
             status = 0
         finally:
             os._exit(status)
@@ -168,13 +174,21 @@ def _work(config: Config, rl: ResourceList, indices: list[int]) -> list[Any]:
 def _receive(child: Child) -> tuple[list[Step], dict[int, ItemEdits]] | None:
     """The child's steps and edits; None when it did not finish its share."""
     pid, read_end = child
-    with os.fdopen(read_end, "rb") as source:
-        payload = source.read()
-    _, status = os.waitpid(pid, 0)
-    if status != 0:
+    try:
+        with os.fdopen(read_end, "rb") as source:
+            payload = source.read()
+    except BaseException:
+        _stop(pid)
+        raise
+    exited_well = _reap(pid)
+    # The child writes its whole share in one go, last thing before it exits:
+    # the size it states in front proves the share complete when the exit
+    # status cannot be had.
+    stated = int.from_bytes(payload[:_SIZE], "little")
+    if exited_well is False or len(payload) < _SIZE or stated != len(payload) - _SIZE:
         return None
     try:
-        rows = marshal.loads(payload)
+        rows = marshal.loads(payload[_SIZE:])
     except (EOFError, ValueError, TypeError):
         return None
     steps: list[Step] = []
@@ -188,6 +202,26 @@ def _receive(child: Child) -> tuple[list[Step], dict[int, ItemEdits]] | None:
 
 
 def _abandon(child: Child) -> None:
+    """Stop the child, whose share is no longer wanted, and reap it."""
     pid, read_end = child
-    os.close(read_end)  # a child still writing gets a broken pipe and exits
-    os.waitpid(pid, 0)
+    os.close(read_end)
+    _stop(pid)
+
+
+def _stop(pid: int) -> None:
+    import signal  # only this rare path needs it
+
+    with contextlib.suppress(ProcessLookupError):  # reaped already (see _reap)
+        os.kill(pid, signal.SIGKILL)
+    _reap(pid)
+
+
+def _reap(pid: int) -> bool | None:
+    """Wait for the child to end: whether it exited well, None when that cannot be
+    told (a parent process that ignores SIGCHLD, which children inherit, has the
+    kernel reap them at once)."""
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return None
+    return status == 0

@@ -141,3 +141,29 @@ def test_lists_the_line_reader_cannot_cut_are_read_whole() -> None:
     assert [i["spec"]["initContainers"][0]["name"] for i in out["items"][:2]] == ["dind", "dind"]
     assert out["items"][2]["data"]["x"] == "multi - line"
     assert '    x: "multi\n- line"\n' in done.stdout
+
+
+def test_items_whose_keys_stand_deeper_than_usual_are_still_found() -> None:
+    header = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
+    pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+    pod += "  - name: build\n    image: docker:29.8.0-cli\n"
+    deeper = "".join(f"    {line}\n" for line in pod.splitlines())
+    for items in ("-" + deeper[1:], "- # a comment\n" + deeper):
+        done = run_function(header + items)
+        assert done.code == 0, done.stderr
+        spec = yaml.safe_load(done.stdout)["items"][0]["spec"]
+        assert spec["initContainers"][0]["name"] == "dind", items
+
+
+def test_a_resource_with_malformed_metadata_costs_only_itself() -> None:
+    bad = POD_LIST.split("items:\n", 1)[1].replace(
+        "  metadata:\n    name: build\n", "  metadata: [1]\n"
+    )
+    done = run_function(POD_LIST + bad)
+    assert done.code == 1
+    assert "Traceback" not in done.stderr
+    assert "Pod (no name): metadata is not a mapping; left unchanged [metadata]" in done.stderr
+    items = yaml.safe_load(done.stdout)["items"]
+    assert [c["name"] for c in items[0]["spec"]["initContainers"]] == ["dind"]
+    assert items[1] == yaml.safe_load(bad)[0]
+    assert bad in done.stdout  # its text untouched

@@ -39,6 +39,10 @@ TEMPTING_LINES = [
     "  - kind: Pod",
     "-  kind: Pod",
     "  - name: z",
+    "-   kind: Pod",
+    "-",
+    "- # comment",
+    "    kind: Job",
 ]
 SEED = 20261128
 VARIANTS_PER_INPUT = 60

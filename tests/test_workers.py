@@ -7,6 +7,8 @@ with those of one process on every golden case and on a generated list.
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -36,27 +38,45 @@ def _run(text: str, min_items: int) -> tuple[str, list[tuple]] | str:
     return output, [tuple(r) for r in outcome.results + extra]
 
 
-@pytest.fixture
-def forks(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
-    """The shares handed to a child process, as the parent saw them.
+class Spied:
+    """What `workers.run` did: the shares it handed to a child, and how often it
+    went back to doing everything in one process after handing one."""
 
-    Two CPUs and no quota are what the tests see, whatever the machine has.
-    """
+    def __init__(self) -> None:
+        self.forks: list[list[int]] = []
+        self.fallbacks = 0
+
+
+@pytest.fixture
+def spied(monkeypatch: pytest.MonkeyPatch) -> Spied:
+    """Two CPUs and no quota are what the tests see, whatever the machine has."""
     monkeypatch.setattr(workers.os, "sched_getaffinity", lambda _pid: {0, 1})
     monkeypatch.setattr(workers, "_cgroup_quota", lambda: None)
-    handed: list[list[int]] = []
-    real = workers._fork
+    seen = Spied()
+    run, fork, alone = workers.run, workers._fork, workers._alone
+    forked = [False]  # in the run under way
 
-    def spy(config, rl, indices):  # type: ignore[no-untyped-def]
-        handed.append(list(indices))
-        return real(config, rl, indices)
+    def run_spy(*args):  # type: ignore[no-untyped-def]
+        forked[0] = False
+        return run(*args)
 
-    monkeypatch.setattr(workers, "_fork", spy)
-    return handed
+    def fork_spy(config, rl, indices):  # type: ignore[no-untyped-def]
+        forked[0] = True
+        seen.forks.append(list(indices))
+        return fork(config, rl, indices)
+
+    def alone_spy(config, rl, kinds):  # type: ignore[no-untyped-def]
+        seen.fallbacks += forked[0]
+        return alone(config, rl, kinds)
+
+    monkeypatch.setattr(workers, "run", run_spy)
+    monkeypatch.setattr(workers, "_fork", fork_spy)
+    monkeypatch.setattr(workers, "_alone", alone_spy)
+    return seen
 
 
 @pytest.mark.parametrize("case", sorted(p.name for p in GOLDEN.iterdir() if p.is_dir()))
-def test_two_processes_write_what_one_writes(case: str, forks: list[list[int]]) -> None:
+def test_two_processes_write_what_one_writes(case: str, spied: Spied) -> None:
     folder = GOLDEN / case
     config = folder / "config.yaml"
     text = with_config(
@@ -65,15 +85,16 @@ def test_two_processes_write_what_one_writes(case: str, forks: list[list[int]]) 
     assert _run(text, 1) == _run(text, ONE_PROCESS)
 
 
-def test_a_long_list_is_shared_and_written_alike(forks: list[list[int]]) -> None:
+def test_a_long_list_is_shared_and_written_alike(spied: Spied) -> None:
     text = workload.resource_list(250)
     shared = _run(text, workers.MIN_ITEMS)
-    assert forks and len(forks[0]) == workload.expected_injected(250) // 2
+    assert len(spied.forks) == 1 and spied.fallbacks == 0
+    assert len(spied.forks[0]) == workload.expected_injected(250) // 2
     assert shared == _run(text, ONE_PROCESS)
 
 
 def test_a_failing_child_leaves_the_work_to_the_parent(
-    monkeypatch: pytest.MonkeyPatch, forks: list[list[int]]
+    monkeypatch: pytest.MonkeyPatch, spied: Spied
 ) -> None:
     def broken(*_args: object) -> list:
         raise RuntimeError("the child's share failed")
@@ -81,18 +102,63 @@ def test_a_failing_child_leaves_the_work_to_the_parent(
     monkeypatch.setattr(workers, "_work", broken)
     text = workload.resource_list(250)
     assert _run(text, 2) == _run(text, ONE_PROCESS)
-    assert forks, "the list was not shared, so the failure was never met"
+    assert spied.forks and spied.fallbacks == 1
 
 
-def test_a_piece_that_does_not_read_makes_both_give_the_same_answer(
-    forks: list[list[int]],
-) -> None:
-    # A stray line in the first workload: its piece no longer reads as one item.
-    text = workload.resource_list(250).replace(
-        "    restartPolicy: Never\n", "    restartPolicy: Never\n   stray: line\n", 1
+def _aliased(anchor_item: int, alias_item: int) -> str:
+    """A generated list whose item `alias_item` reuses a container list anchored in
+    item `anchor_item`: the whole list reads, the alias's piece alone does not."""
+    pieces = workload.resource_list(250).split("\n- ")
+    pieces[anchor_item + 1] = pieces[anchor_item + 1].replace(
+        "    containers:\n", "    containers: &shared\n", 1
     )
-    assert _run(text, 2) == _run(text, ONE_PROCESS)
-    assert forks
+    head, _, _ = pieces[alias_item + 1].partition("    containers:\n")
+    pieces[alias_item + 1] = head + "    containers: *shared"
+    return "\n- ".join(pieces)
+
+
+@pytest.mark.parametrize(
+    ("anchor_item", "alias_item"),
+    [(0, 5), (0, 245)],
+    ids=["alias-in-the-parents-share", "alias-in-the-childs-share"],
+)
+def test_a_piece_that_reads_only_with_the_whole_list(
+    spied: Spied, anchor_item: int, alias_item: int
+) -> None:
+    text = _aliased(anchor_item, alias_item)
+    two = _run(text, 2)
+    assert spied.forks and spied.fallbacks == 1
+    assert not isinstance(two, str), two
+    assert two == _run(text, ONE_PROCESS)
+
+
+def test_an_error_in_the_parent_stops_and_reaps_the_child(
+    monkeypatch: pytest.MonkeyPatch, spied: Spied
+) -> None:
+    parent, share = os.getpid(), workers._share
+
+    def failing_in_the_parent(*args):  # type: ignore[no-untyped-def]
+        if os.getpid() == parent:
+            raise RuntimeError("the parent's share failed")
+        return share(*args)
+
+    monkeypatch.setattr(workers, "_share", failing_in_the_parent)
+    with pytest.raises(RuntimeError, match="the parent's share failed"):
+        _run(workload.resource_list(250), 2)
+    assert spied.forks
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # no child left, ended or not
+
+
+def test_a_caller_that_ignores_sigchld_still_gets_the_childs_share(spied: Spied) -> None:
+    text = workload.resource_list(250)
+    previous = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        two = _run(text, 2)
+    finally:
+        signal.signal(signal.SIGCHLD, previous)
+    assert spied.forks and spied.fallbacks == 0
+    assert two == _run(text, ONE_PROCESS)
 
 
 @pytest.mark.parametrize(
@@ -122,10 +188,8 @@ def test_a_cgroup_cpu_quota_is_read(
     assert workers._cgroup_quota() == cpus
 
 
-def test_one_cpu_of_quota_means_one_process(
-    monkeypatch: pytest.MonkeyPatch, forks: list[list[int]]
-) -> None:
+def test_one_cpu_of_quota_means_one_process(monkeypatch: pytest.MonkeyPatch, spied: Spied) -> None:
     monkeypatch.setattr(workers, "_cgroup_quota", lambda: 1.0)
     text = workload.resource_list(250)
     assert _run(text, 1) == _run(text, ONE_PROCESS)
-    assert not forks
+    assert not spied.forks
