@@ -129,7 +129,7 @@ def process(rl: Any) -> tuple[str, list[Any]]:
     if not rl.kinds and not rl.function_config:
         return rl.text, []  # nothing to change and nothing to check
     from function import defaults, workers
-    from function.results import Result
+    from function.results import Result, by_severity
 
     try:
         config = defaults.load(rl.function_config)
@@ -142,4 +142,4 @@ def process(rl: Any) -> tuple[str, list[Any]]:
         return output, problems
     outcome, premade = workers.run(config, rl)
     output, extra = resourcelist.write(rl, outcome.changed, outcome.added, outcome.results, premade)
-    return output, outcome.results + extra
+    return output, by_severity(outcome.results + extra)

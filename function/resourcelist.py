@@ -22,7 +22,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from function import emit, splitlist, textpatch, yamlnodes
 from function.emit import SeqStyle
-from function.results import Result, about
+from function.results import Result, about, by_severity
 from function.textpatch import Edit
 
 API_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1")
@@ -268,7 +268,7 @@ def _new_results(existing: Any, results: list[Result]) -> list[dict[str, Any]]:
     """Our results, less any that the list already holds (a rerun adds nothing)."""
     seen = {repr(e) for e in existing} if isinstance(existing, list) else set()
     out = []
-    for result in results:
+    for result in by_severity(results):
         entry = result.as_dict()
         if repr(entry) not in seen:
             seen.add(repr(entry))

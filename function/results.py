@@ -49,6 +49,19 @@ def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+_RANK = {"error": 0, "warning": 1, "info": 2}
+
+
+def by_severity(results: list[Result]) -> list[Result]:
+    """Errors, then warnings, then the rest, each kind in the order given.
+
+    kpt prints the first few results of a function and folds the rest away, and a
+    run that changes hundreds of workloads has an info result for each: what needs
+    attention must come first to be seen.
+    """
+    return sorted(results, key=lambda r: _RANK.get(r.severity, len(_RANK)))
+
+
 def reference(resource: dict[str, Any]) -> dict[str, str]:
     meta = _mapping(resource.get("metadata"))
     ref = {

@@ -16,7 +16,7 @@ from yaml.nodes import MappingNode, Node
 
 from function import defaults, emit, textpatch, transform, yamlnodes
 from function.resourcelist import rewritten
-from function.results import PATH_ANNOTATIONS, Result
+from function.results import PATH_ANNOTATIONS, Result, by_severity
 
 _SUFFIXES = (".yaml", ".yml", ".json")
 _SKIPPED_NAMES = {"Kptfile", "kustomization.yaml", "kustomization.yml", "Kustomization"}
@@ -115,7 +115,7 @@ def run(config_path: str | None, paths: list[str]) -> int:
     ]
     pieces += [emit.document(_without_paths(resource)) for resource in outcome.added]
     sys.stdout.write(_join(pieces))
-    for result in results:  # a person reads this mode: every result, on stderr
+    for result in by_severity(results):  # a person reads this mode: every result, on stderr
         print(result.as_line(), file=sys.stderr)
     return 1 if any(r.severity == "error" for r in results) else 0
 
