@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from function import defaults, resourcelist, workers
-from tests.support import GOLDEN, with_config
+from tests.support import GOLDEN, run_function, with_config
 
 # The benchmark's generator, a plain module beside it.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
@@ -193,3 +193,13 @@ def test_one_cpu_of_quota_means_one_process(monkeypatch: pytest.MonkeyPatch, spi
     text = workload.resource_list(250)
     assert _run(text, 1) == _run(text, ONE_PROCESS)
     assert not spied.forks
+
+
+def test_the_command_line_writes_what_one_process_writes() -> None:
+    # A real run of the command, which shares a list this long when it has two CPUs.
+    text = workload.resource_list(300)
+    done = run_function(text)
+    one = _run(text, ONE_PROCESS)
+    assert not isinstance(one, str), one
+    assert done.code == 0, done.stderr
+    assert done.stdout == one[0]
