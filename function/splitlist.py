@@ -63,9 +63,7 @@ def _items(text: str, regions: dict[str, tuple[int, int]]) -> Layout | None:
     if header.split(":", 1)[1].split("#", 1)[0].strip():
         return None  # `items: []` and the like: the full reader handles them
     body_start = end if newline < 0 else newline + 1
-    first = _FIRST_CONTENT.search(text, body_start, end)
-    while first and first.group(2) == "#":
-        first = _FIRST_CONTENT.search(text, first.end(), end)
+    first = _first_content(text, body_start, end)
     if first is None or first.group(2) != "-" or len(first.group(1)) not in (0, 2):
         return None
     dash = len(first.group(1))
@@ -87,8 +85,10 @@ def _items(text: str, regions: dict[str, tuple[int, int]]) -> Layout | None:
         rest = after.strip()
         if after.startswith((" ", "\t")) or not _ENTRY_START.fullmatch(rest):
             return None  # a scalar or flow-style item: the full reader says what it is
-        if rest[:1] in ("", "#") and _key_column(text, entry.end(), entry_end) != dash + 2:
-            return None  # keys at another column, or an empty item
+        if rest[:1] in ("", "#"):
+            key = _first_content(text, entry.end(), entry_end)
+            if key is None or len(key.group(1)) != dash + 2:
+                return None  # keys at another column, or an empty item
         kinds.append(_kind(rest[5:]) if rest.startswith("kind:") else "")
     positions = [e.start() + 1 for e in entries]
     key_kind = re.compile(rf"\n {{{dash + 2}}}kind:(.*)$", re.M)
@@ -103,12 +103,13 @@ def _items(text: str, regions: dict[str, tuple[int, int]]) -> Layout | None:
     return Layout(regions, dash, spans, kinds)
 
 
-def _key_column(text: str, start: int, end: int) -> int | None:
-    """Column of the first line of content in [start, end); None when there is none."""
+def _first_content(text: str, start: int, end: int) -> re.Match[str] | None:
+    """The first line in [start, end) that is neither blank nor a comment: its
+    indentation is group 1, its first character group 2."""
     first = _FIRST_CONTENT.search(text, start, end)
     while first and first.group(2) == "#":
         first = _FIRST_CONTENT.search(text, first.end(), end)
-    return None if first is None else len(first.group(1))
+    return first
 
 
 def _kind(value: str) -> str:
