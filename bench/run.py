@@ -344,7 +344,7 @@ class Inputs:
             _script(capture, f'#!/bin/sh\n"{function}" | tee "{output}"\n')
             package = folder / self.kpt_package().name
             shutil.copytree(self.kpt_package(), package)
-            subprocess.run([kpt, "fn", "eval", "--exec", str(capture), str(package)], **_CHECKED)
+            _must([kpt, "fn", "eval", "--exec", str(capture), str(package)], 300)
             _script(shell, f'#!/bin/sh\ncat >/dev/null\nexec cat "{output}"\n')
             _script(
                 program,
@@ -360,7 +360,12 @@ class Inputs:
         return path
 
 
-_CHECKED: dict[str, Any] = {"check": True, "capture_output": True, "timeout": 300}
+def _must(argv: list[str], timeout: float) -> None:
+    """Run a preparation step; its failure is a CommandFailed that says why."""
+    done = subprocess.run(argv, **_QUIET | {"timeout": timeout})
+    if done.returncode != 0:
+        tail = " / ".join(done.stderr.strip().splitlines()[-5:])
+        raise CommandFailed(f"{' '.join(argv[:4])}: exit status {done.returncode}: {tail}")
 
 
 def _script(path: Path, text: str) -> None:
@@ -829,13 +834,12 @@ def install_in_venv(root: Path) -> Path:
     """
     venv = root / "venv"
     log(f"installing {REPO} into {venv}")
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], **_CHECKED)
     pip = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python")]
-    done = subprocess.run(
-        [*pip, "install", "--no-input", "--quiet", str(REPO)], **_QUIET | {"timeout": 600}
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"bench: pip install . failed:\n{done.stderr.strip()}")
+    try:
+        _must([sys.executable, "-m", "venv", "--without-pip", str(venv)], 300)
+        _must([*pip, "install", "--no-input", "--quiet", str(REPO)], 600)
+    except CommandFailed as error:
+        raise SystemExit(f"bench: installing this tree failed: {error}") from None
     return venv / "bin" / "inject-docker"
 
 
