@@ -37,9 +37,15 @@ def run_function(stdin: str, *args: str) -> Run:
     return Run(done.stdout, done.stderr, done.returncode)
 
 
-def with_config(input_text: str, config_text: str | None) -> str:
+GOLDEN_CASES = sorted(p for p in GOLDEN.iterdir() if (p / "input.yaml").exists())
+
+
+def golden_stdin(case: Path) -> str:
     """The ResourceList of a golden case: input.yaml with config.yaml as its functionConfig."""
-    if not config_text or not config_text.strip():
+    input_text = (case / "input.yaml").read_text()
+    config = case / "config.yaml"
+    config_text = config.read_text() if config.exists() else ""
+    if not config_text.strip():
         return input_text
     body = "".join(f"  {line}\n" if line.strip() else "\n" for line in config_text.splitlines())
     return input_text.rstrip("\n") + "\nfunctionConfig:\n" + body

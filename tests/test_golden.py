@@ -13,16 +13,14 @@ import pytest
 import yaml
 
 from tests.support import (
-    GOLDEN,
+    GOLDEN_CASES,
     UPDATE,
     comments,
+    golden_stdin,
     item_texts,
     run_function,
     validation_errors,
-    with_config,
 )
-
-CASES = sorted(p for p in GOLDEN.iterdir() if (p / "input.yaml").exists())
 
 
 def _read(case: Path, name: str) -> str | None:
@@ -30,14 +28,14 @@ def _read(case: Path, name: str) -> str | None:
     return path.read_text() if path.exists() else None
 
 
-@pytest.fixture(params=CASES, ids=[c.name for c in CASES])
+@pytest.fixture(params=GOLDEN_CASES, ids=[c.name for c in GOLDEN_CASES])
 def case(request: pytest.FixtureRequest) -> Path:
     return request.param
 
 
 @cache
 def _output(case: Path) -> tuple[str, str, int]:
-    stdin = with_config(_read(case, "input.yaml") or "", _read(case, "config.yaml"))
+    stdin = golden_stdin(case)
     result = run_function(stdin)
     if UPDATE:
         (case / "expected.yaml").write_text(result.stdout)

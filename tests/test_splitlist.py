@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from function import splitlist
+from tests.support import GOLDEN_CASES
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
 TEMPTING_LINES = [
     "---",
     "...",
@@ -66,12 +66,10 @@ def _parsed(text: str) -> object:
         return "unparsable"
 
 
-@pytest.mark.parametrize(
-    "case", sorted(p.parent.name for p in GOLDEN.glob("*/input.yaml")), ids=str
-)
-def test_cut_items_are_the_parsers_items(case: str) -> None:
-    text = (GOLDEN / case / "input.yaml").read_text()
-    rng = random.Random(f"{SEED}-{case}")
+@pytest.mark.parametrize("case", GOLDEN_CASES, ids=[c.name for c in GOLDEN_CASES])
+def test_cut_items_are_the_parsers_items(case: Path) -> None:
+    text = (case / "input.yaml").read_text()
+    rng = random.Random(f"{SEED}-{case.name}")
     cut = 0
     for variant in [text, *_variants(text, rng)]:
         layout = splitlist.scan(variant)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from function import defaults, resourcelist, workers
-from tests.support import GOLDEN, run_function, with_config
+from tests.support import GOLDEN_CASES, golden_stdin, run_function
 
 # The benchmark's generator, a plain module beside it.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
@@ -75,13 +75,9 @@ def spied(monkeypatch: pytest.MonkeyPatch) -> Spied:
     return seen
 
 
-@pytest.mark.parametrize("case", sorted(p.name for p in GOLDEN.iterdir() if p.is_dir()))
-def test_two_processes_write_what_one_writes(case: str, spied: Spied) -> None:
-    folder = GOLDEN / case
-    config = folder / "config.yaml"
-    text = with_config(
-        (folder / "input.yaml").read_text(), config.read_text() if config.exists() else None
-    )
+@pytest.mark.parametrize("case", GOLDEN_CASES, ids=[c.name for c in GOLDEN_CASES])
+def test_two_processes_write_what_one_writes(case: Path, spied: Spied) -> None:
+    text = golden_stdin(case)
     assert _run(text, 1) == _run(text, ONE_PROCESS)
 
 
