@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import sys
-from typing import Any
 
 USAGE = """\
 usage: inject-docker                          KRM function: ResourceList on stdin, out on stdout
@@ -58,7 +57,7 @@ def _dispatch(args: list[str]) -> int:
         print(f"inject-docker {__version__}")
         return 0
     if args and args[0] == "schema":
-        from function import schema
+        from function.config import schema
 
         if any(a in ("-h", "--help") for a in args[1:]):
             sys.stdout.write(schema.SCHEMA_USAGE)
@@ -99,7 +98,8 @@ def _help() -> str:
 
 
 def _krm() -> int:
-    from function import resourcelist
+    from function import pipeline
+    from function.krm.resourcelist import InputError
 
     if sys.stdin.isatty():
         print(
@@ -107,39 +107,14 @@ def _krm() -> int:
             "see inject-docker --help",
             file=sys.stderr,
         )
-    text = sys.stdin.read()
     try:
-        rl = resourcelist.read(text)
-    except resourcelist.InputError as error:
+        done = pipeline.run(sys.stdin.read())
+    except InputError as error:
         print(f"inject-docker: {error}", file=sys.stderr)
         return 1
-    output, results = process(rl)
-    sys.stdout.write(output)
+    sys.stdout.write(done.output)
     # kustomize shows its users stderr and never the results: say what matters there too.
-    for result in results:
+    for result in done.results:
         if result.severity != "info":
             print(result.as_line(), file=sys.stderr)
-    return 1 if any(r.severity == "error" for r in results) else 0
-
-
-def process(rl: Any) -> tuple[str, list[Any]]:
-    """Run the function on a read ResourceList: (output text, all results)."""
-    from function import resourcelist
-
-    if not rl.kinds and not rl.function_config:
-        return rl.text, []  # nothing to change and nothing to check
-    from function import defaults, workers
-    from function.results import Result, by_severity
-
-    try:
-        config = defaults.load(rl.function_config)
-    except defaults.ConfigError as error:
-        problems = [
-            Result(f"invalid functionConfig: {message}", "error", field=path or None)
-            for path, message in error.problems
-        ]
-        output, _ = resourcelist.write(rl, {}, [], problems)
-        return output, problems
-    outcome, premade = workers.run(config, rl)
-    output, extra = resourcelist.write(rl, outcome.changed, outcome.added, outcome.results, premade)
-    return output, by_severity(outcome.results + extra)
+    return done.code

@@ -53,7 +53,7 @@ def golden_stdin(case: Path) -> str:
 
 def comments(text: str) -> list[str]:
     """Every `# comment` in a YAML text (outside quoted strings)."""
-    from function.textpatch import comment_of
+    from function.yamltext.positions import comment_of
 
     return [found.strip() for line in text.splitlines() if (found := comment_of(line))]
 

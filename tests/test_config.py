@@ -7,7 +7,9 @@ import sys
 
 import pytest
 
-from function import config, defaults
+from function.config import defaults
+from function.config import model as config
+from function.config.load import ConfigError, load
 
 
 def test_the_model_takes_its_defaults_from_the_defaults_module() -> None:
@@ -54,11 +56,11 @@ def test_configs_that_set_anything_are_validated(function_config: object) -> Non
 def test_a_default_run_does_not_import_pydantic() -> None:
     code = (
         "import sys, io\n"
-        "from function import cli, resourcelist\n"
+        "from function import pipeline\n"
         "text = 'apiVersion: config.kubernetes.io/v1\\nkind: ResourceList\\nitems:\\n"
         "- {apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containers: [{name: b}]}}\\n"
         "functionConfig: {apiVersion: v1, kind: ConfigMap, data: {}}\\n'\n"
-        "out, results = cli.process(resourcelist.read(text))\n"
+        "out = pipeline.run(text).output\n"
         "assert 'dind' in out\n"
         "print('pydantic' in sys.modules)\n"
     )
@@ -67,7 +69,7 @@ def test_a_default_run_does_not_import_pydantic() -> None:
 
 
 def test_configmap_strings_become_typed_settings() -> None:
-    loaded = config.load(
+    loaded = load(
         {
             "kind": "ConfigMap",
             "data": {
@@ -89,8 +91,8 @@ def test_configmap_strings_become_typed_settings() -> None:
 
 
 def test_every_problem_is_reported_at_once_with_a_hint() -> None:
-    with pytest.raises(defaults.ConfigError) as caught:
-        config.load(
+    with pytest.raises(ConfigError) as caught:
+        load(
             {
                 "apiVersion": defaults.API_VERSION,
                 "kind": "InjectDocker",

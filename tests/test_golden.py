@@ -85,14 +85,19 @@ def test_output_is_valid_kubernetes(case: Path) -> None:
     assert {k: v for k, v in problems.items() if v} == {}
 
 
-def test_reading_by_lines_and_reading_whole_agree(case: Path) -> None:
+def test_reading_by_lines_and_reading_whole_agree(
+    case: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The fast reader (items cut apart by their lines) and the full one give the same bytes."""
-    from function import cli, resourcelist, splitlist
+    from function import pipeline
+    from function.krm import resourcelist
+    from function.yamltext import cutter
 
     stdin, output, _ = _output(case)
-    if splitlist.scan(stdin) is None:
+    if cutter.scan(stdin) is None:
         pytest.skip("not in the plain layout: only the full reader applies")
-    whole, _ = cli.process(resourcelist._read_composed(stdin))
+    monkeypatch.setattr(resourcelist.cutter, "scan", lambda text: None)
+    whole = pipeline.run(stdin).output
     assert whole == output
 
 
@@ -100,9 +105,10 @@ def test_edits_left_unchecked_at_run_time_read_back_right(
     case: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Inserted lines are not read back at run time; here they are, for every case."""
-    from function import cli, resourcelist, textpatch
+    from function import pipeline
+    from function.yamltext import diff
 
-    monkeypatch.setattr(textpatch, "READ_BACK_ALL", True)
+    monkeypatch.setattr(diff, "READ_BACK_ALL", True)
     stdin, output, _ = _output(case)
-    checked, _ = cli.process(resourcelist.read(stdin))
+    checked = pipeline.run(stdin).output
     assert checked == output

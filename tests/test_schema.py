@@ -8,7 +8,7 @@ import re
 import jsonschema
 import yaml
 
-from function import schema
+from function.config import schema
 from tests.support import ROOT, UPDATE, run_function
 
 README = ROOT / "README.md"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from function import splitlist
+from function.yamltext import cutter as splitlist
 from tests.support import GOLDEN_CASES
 
 TEMPTING_LINES = [

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from function import emit, textpatch
+from function.yamltext import diff as textpatch
+from function.yamltext import writer as emit
 from tests.support import GOLDEN, run_function
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from function.podspecs import pod_spec
+from function.kube.podspecs import pod_spec
 from tests.support import GOLDEN
 
 MARKER = "inject-docker.dev/injected"

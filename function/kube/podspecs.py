@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from function.plaindata import listing
+
 # kind -> (API groups the kind is served from, path to its pod spec)
 _POD_SPEC_PATHS: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
     "Pod": (frozenset({""}), ("spec",)),
@@ -69,7 +71,7 @@ def shape_problems(spec: dict[str, Any]) -> list[tuple[str, str]]:
         problems.append(("nodeSelector must be a mapping", "nodeSelector"))
     names: set[str] = set()
     for key in ("initContainers", "containers"):
-        listed = spec.get(key)
+        listed = listing(spec.get(key))
         for i, container in enumerate(listed if _list_of_mappings(listed) else []):
             name = container.get("name")
             if not isinstance(name, str) or not name:

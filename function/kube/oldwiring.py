@@ -1,10 +1,10 @@
-"""Recognising the old ways of reaching Docker: host socket mounts and hand-written daemons."""
+"""The old ways of reaching Docker in a pod spec: host socket mounts and hand-written daemons."""
 
 from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from function.marker import containers_of
+from function.kube.containers import command_line, containers_of, env_value
 
 DOCKER_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
 DOCKER_DIRECTORIES = ("/var/run", "/run")
@@ -24,7 +24,7 @@ HOST_SOCKET_URLS = {f"unix://{p}" for p in DOCKER_SOCKETS}
 
 
 class HostVolume(NamedTuple):
-    index: int  # position in spec.volumes
+    position: int  # in spec.volumes
     name: str
     path: str  # the hostPath
 
@@ -55,25 +55,6 @@ def runtime_socket_volumes(spec: dict[str, Any]) -> list[HostVolume]:
     return host_volumes(spec, DOCKER_SOCKETS + DOCKER_DIRECTORIES + OTHER_RUNTIME_SOCKETS)
 
 
-def mounted_by(spec: dict[str, Any], volume: str) -> list[tuple[dict[str, Any], str]]:
-    """(container, mountPath) for each mount of `volume`."""
-    out = []
-    for container in containers_of(spec):
-        for mount in container.get("volumeMounts") or []:
-            if isinstance(mount, dict) and mount.get("name") == volume:
-                out.append((container, str(mount.get("mountPath", ""))))
-    return out
-
-
-def command_line(container: dict[str, Any]) -> list[str]:
-    parts: list[Any] = []
-    for key in ("command", "args"):
-        value = container.get(key)
-        if isinstance(value, list):
-            parts += value
-    return [str(p) for p in parts]
-
-
 def runs_dockerd(container: dict[str, Any]) -> bool:
     """A container that starts a Docker daemon (a dind image, or dockerd on its command line)."""
     words = command_line(container)
@@ -82,13 +63,6 @@ def runs_dockerd(container: dict[str, Any]) -> bool:
     image = str(container.get("image", ""))
     tag = image.rpartition(":")[2] if ":" in image.rpartition("/")[2] else ""
     return "dind" in tag and not words
-
-
-def _env(container: dict[str, Any], name: str) -> str | None:
-    for entry in container.get("env") or []:
-        if isinstance(entry, dict) and entry.get("name") == name:
-            return str(entry.get("value", ""))
-    return None
 
 
 def unauthenticated_tcp(container: dict[str, Any]) -> str | None:
@@ -109,7 +83,7 @@ def unauthenticated_tcp(container: dict[str, Any]) -> str | None:
         return tcp[0]
     # The dind image's entrypoint, given no dockerd command line and no
     # certificate directory, listens on 2375 without authentication.
-    if not hosts and "dockerd" not in words and _env(container, "DOCKER_TLS_CERTDIR") == "":
+    if not hosts and "dockerd" not in words and env_value(container, "DOCKER_TLS_CERTDIR") == "":
         return "tcp://0.0.0.0:2375"
     return None
 

@@ -5,33 +5,22 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from function import labels
-from function.podspecs import DEFAULT_KINDS, group_of, is_workload
+from function.kube import labelselector
+from function.kube.metadata import annotations_of, labels_of, metadata_of
+from function.kube.podspecs import DEFAULT_KINDS, group_of, is_workload
 
 if TYPE_CHECKING:
-    from function.config import Config, Selector
+    from function.config.model import Config, Selector
 
 INJECT_ANNOTATION = "inject-docker.dev/inject"
 CONTAINERS_ANNOTATION = "inject-docker.dev/containers"
 MODE_ANNOTATION = "inject-docker.dev/mode"
 
 
-def annotations_of(resource: dict[str, Any]) -> dict[str, Any]:
-    meta = resource.get("metadata")
-    found = meta.get("annotations") if isinstance(meta, dict) else None
-    return found if isinstance(found, dict) else {}
-
-
-def _labels_of(resource: dict[str, Any]) -> dict[str, Any]:
-    meta = resource.get("metadata")
-    found = meta.get("labels") if isinstance(meta, dict) else None
-    return found if isinstance(found, dict) else {}
-
-
 def matches(selector: Selector, resource: dict[str, Any]) -> bool:
     """kustomize patch-target semantics: every field that is set must match."""
     api_version = str(resource.get("apiVersion", ""))
-    meta = resource.get("metadata") if isinstance(resource.get("metadata"), dict) else {}
+    meta = metadata_of(resource)
     checks = (
         selector.group is None or group_of(api_version) == selector.group,
         selector.version is None or api_version.rpartition("/")[2] == selector.version,
@@ -40,9 +29,11 @@ def matches(selector: Selector, resource: dict[str, Any]) -> bool:
         selector.namespace is None
         or re.fullmatch(selector.namespace, str(meta.get("namespace", ""))),
         selector.label_selector is None
-        or labels.matches(labels.parse(selector.label_selector), _labels_of(resource)),
+        or labelselector.matches(labelselector.parse(selector.label_selector), labels_of(resource)),
         selector.annotation_selector is None
-        or labels.matches(labels.parse(selector.annotation_selector), annotations_of(resource)),
+        or labelselector.matches(
+            labelselector.parse(selector.annotation_selector), annotations_of(resource)
+        ),
     )
     return all(checks)
 

@@ -45,9 +45,9 @@ class Loader(yaml.CSafeLoader):
 
     def __init__(self, stream: Any) -> None:
         super().__init__(stream)
-        self.resolve = _resolve
-        self.descend_resolver = slice  # takes (parent, index), does nothing here
-        self.ascend_resolver = tuple  # takes nothing, does nothing here
+        self.resolve = _resolve  # type: ignore[method-assign]
+        self.descend_resolver = slice  # type: ignore[method-assign,assignment]  # (parent, index)
+        self.ascend_resolver = tuple  # type: ignore[method-assign,assignment]  # no arguments
 
 
 def compose(text: str) -> Node | None:
@@ -58,10 +58,10 @@ def compose(text: str) -> Node | None:
         loader.dispose()
 
 
-def compose_all(text: str) -> list[Node]:
+def compose_all(text: str) -> list[Node | None]:
     loader = Loader(text)
     try:
-        out = []
+        out: list[Node | None] = []
         while loader.check_node():
             out.append(loader.get_node())
         return out

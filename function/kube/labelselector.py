@@ -59,7 +59,8 @@ def parse(text: str) -> tuple[Requirement, ...]:
             values = tuple(v.strip() for v in found["values"].split(",") if v.strip())
             if not values:
                 raise ValueError(f"label selector {text!r}: '{found['set']}' needs values")
-            requirements.append(Requirement(found["key"], found["set"], values))
+            kind: Operator = "in" if found["set"] == "in" else "notin"
+            requirements.append(Requirement(found["key"], kind, values))
         else:
             requirements.append(Requirement(found["key"], "exists"))
     return tuple(requirements)

@@ -1,32 +1,28 @@
-"""The functionConfig: a typed InjectDocker object, or a ConfigMap of strings.
+"""The config model: every setting of kind InjectDocker, its type, default and meaning.
 
-Every setting has a default, so no functionConfig at all is a valid config.
-Validation reports every problem at once, each with the path of its field.
+Every setting has a default, so no functionConfig at all is a valid config. The
+descriptions here are the config reference (`inject-docker schema --markdown`).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import types
-import typing
 from typing import Any, Literal
 
 # pydantic scans every installed package for plugins on first use; none are used here.
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
 )
 from pydantic.alias_generators import to_camel
 
-from function import labels
-from function.defaults import DAEMONSET, DEFAULTS, KIND, ConfigError
+from function.config.defaults import DAEMONSET, DEFAULTS
+from function.kube import labelselector
 
 
 class _Model(BaseModel):
@@ -93,7 +89,7 @@ class Selector(_Model):
     @classmethod
     def _selector_syntax(cls, value: str | None) -> str | None:
         if value is not None:
-            labels.parse(value)
+            labelselector.parse(value)
         return value
 
     @field_validator("name", "namespace")
@@ -312,172 +308,3 @@ class Config(_Model):
         if value.rstrip("/") in ("", "/var/run", "/run"):
             raise ValueError("use a directory of its own, not /var/run")
         return value.rstrip("/")
-
-
-def default() -> Config:
-    return Config()
-
-
-def load(function_config: Any) -> Config:
-    """Validate a functionConfig (typed or ConfigMap); raise ConfigError listing every problem."""
-    if function_config is None or function_config == {}:
-        return default()
-    if not isinstance(function_config, dict):
-        raise ConfigError([("", "functionConfig must be a mapping")])
-    kind = function_config.get("kind")
-    if kind == "ConfigMap":
-        data = function_config.get("data") or {}
-        if not isinstance(data, dict):
-            raise ConfigError([("data", "must be a mapping of strings")])
-        fields, problems = _from_strings(data)
-        try:
-            config = _validate(fields, prefix="data.")
-        except ConfigError as error:
-            problems.extend(error.problems)
-        if problems:
-            raise ConfigError(problems)
-        return config
-    if kind is None and "apiVersion" not in function_config:
-        raise ConfigError([("kind", f"missing; expected {KIND} or ConfigMap")])
-    return _validate(function_config, prefix="")
-
-
-def _validate(fields: dict[str, Any], prefix: str) -> Config:
-    try:
-        return Config.model_validate(fields)
-    except ValidationError as error:
-        raise ConfigError([_problem(e, prefix) for e in error.errors()]) from None
-
-
-_MESSAGES = {
-    "int_parsing": "must be a whole number",
-    "int_type": "must be a whole number",
-    "int_from_float": "must be a whole number",
-    "bool_parsing": "must be true or false",
-    "bool_type": "must be true or false",
-    "string_type": "must be a string",
-    "list_type": "must be a list",
-    "dict_type": "must be a mapping",
-    "model_type": "must be a mapping",
-    "model_attributes_type": "must be a mapping",
-}
-
-
-def _problem(error: Any, prefix: str) -> tuple[str, str]:
-    path = ""
-    for part in error["loc"]:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    if prefix == "data." and path:
-        path = prefix + path
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        return path, "unknown field" + _did_you_mean(error["loc"])
-    context = error.get("ctx") or {}
-    if kind in _MESSAGES:
-        message = _MESSAGES[kind]
-    elif kind == "literal_error":
-        message = "must be " + str(context.get("expected", "")).replace("'", "")
-    elif kind == "greater_than_equal":
-        message = f"must be at least {context.get('ge')}"
-    elif kind == "less_than_equal":
-        message = f"must be at most {context.get('le')}"
-    else:
-        message = error["msg"].removeprefix("Value error, ")
-    given = error.get("input")
-    if isinstance(given, (str, int, float, bool)) and kind != "value_error":
-        message += f" (got {given!r})"
-    return path, message
-
-
-def _did_you_mean(location: tuple[Any, ...]) -> str:
-    """A hint for a misspelt field, from the fields its model does have."""
-    import difflib
-
-    model: Any = Config
-    for part in location[:-1]:
-        field = _field(model, str(part)) if isinstance(part, str) else None
-        nested = _model_of(_without_none(field.annotation)) if field is not None else None
-        inner = typing.get_args(_without_none(field.annotation)) if field is not None else ()
-        if nested is None and inner and _model_of(inner[0]):
-            nested = inner[0]
-        if nested is None:
-            if isinstance(part, int):
-                continue
-            return ""
-        model = nested
-    names = [f.alias for f in model.model_fields.values() if f.alias]
-    close = difflib.get_close_matches(str(location[-1]), names, n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
-# --- ConfigMap form ----------------------------------------------------------
-
-
-def _from_strings(data: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """Turn ConfigMap `data` (strings; dotted keys for nested settings) into typed fields."""
-    fields: dict[str, Any] = {}
-    problems: list[tuple[str, str]] = []
-    for key, raw in data.items():
-        path = f"data.{key}"
-        if not isinstance(raw, str):
-            raw = "" if raw is None else str(raw).lower() if isinstance(raw, bool) else str(raw)
-        model: type[BaseModel] = Config
-        target = fields
-        parts = str(key).split(".")
-        for part in parts[:-1]:
-            field = _field(model, part)
-            nested = _model_of(field.annotation) if field else None
-            if nested is None:
-                problems.append((path, "unknown field"))
-                break
-            model = nested
-            target = target.setdefault(part, {})
-        else:
-            field = _field(model, parts[-1])
-            if field is None:
-                problems.append((path, "unknown field"))
-                continue
-            try:
-                target[parts[-1]] = _parse_string(raw, field.annotation)
-            except ValueError as error:
-                problems.append((path, str(error)))
-    return fields, problems
-
-
-def _field(model: type[BaseModel], alias: str) -> Any:
-    return next((f for f in model.model_fields.values() if f.alias == alias), None)
-
-
-def _model_of(annotation: Any) -> type[BaseModel] | None:
-    return (
-        annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
-    )
-
-
-def _parse_string(raw: str, annotation: Any) -> Any:
-    """A ConfigMap string as the value its field wants."""
-    base = _without_none(annotation)
-    origin = typing.get_origin(base)
-    args = typing.get_args(base)
-    if origin is list and args == (str,):
-        return [part.strip() for part in raw.split(",") if part.strip()]
-    if origin is dict and args == (str, str) and "=" in raw and not raw.lstrip().startswith("{"):
-        pairs = [part.split("=", 1) for part in raw.split(",") if part.strip()]
-        return {k.strip(): v.strip() for k, v in pairs}
-    if origin in (list, dict) or _model_of(base):
-        try:
-            value = yaml.safe_load(raw) if raw.strip() else None
-        except yaml.YAMLError as error:
-            raise ValueError(f"not valid YAML: {str(error).splitlines()[0]}") from None
-        return value
-    if raw.strip() in ("", "null") and base is not annotation:
-        return None
-    return raw
-
-
-def _without_none(annotation: Any) -> Any:
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        rest = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(rest) == 1:
-            return rest[0]
-    return annotation

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from function import hostsocket
-from function.marker import containers_of, remove_named
-from function.wiring import Note
+from function.kube import oldwiring
+from function.kube.containers import command_line, containers_of, mounted_by, remove_named
+from function.transform.outcome import Note
 
 _LOCAL_DAEMON_PREFIXES = ("tcp://localhost:", "tcp://127.0.0.1:", "tcp://[::1]:")
 _TLS_VARIABLES = ("DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")
@@ -30,12 +30,12 @@ def migrate(spec: dict[str, Any], hint: str | None) -> Migration:
     `hint` names the option for tools that hard-code the socket path; None when it is on.
     """
     out = Migration([], [], [])
-    for volume in hostsocket.docker_socket_volumes(spec):
-        users = hostsocket.mounted_by(spec, volume.name)
+    for volume in oldwiring.docker_socket_volumes(spec):
+        users = mounted_by(spec, volume.name)
         if not users:
             continue
         _drop_volume(spec, volume.name, users, out)
-        what = "socket" if volume.path in hostsocket.DOCKER_SOCKETS else "socket's folder"
+        what = "socket" if volume.path in oldwiring.DOCKER_SOCKETS else "socket's folder"
         out.notes.append(
             (
                 "info",
@@ -44,7 +44,7 @@ def migrate(spec: dict[str, Any], hint: str | None) -> Migration:
                 None,
             )
         )
-    for daemon in hostsocket.hand_written_daemons(spec):
+    for daemon in oldwiring.hand_written_daemons(spec):
         name = str(daemon.get("name"))
         owned = _daemon_paths(daemon)
         shared = [
@@ -56,9 +56,9 @@ def migrate(spec: dict[str, Any], hint: str | None) -> Migration:
         ]
         for key in ("initContainers", "containers"):
             remove_named(spec, key, {name})
-        for volume in shared:
-            users = hostsocket.mounted_by(spec, str(volume))
-            _drop_volume(spec, str(volume), users, out)
+        for shared_volume in shared:
+            users = mounted_by(spec, str(shared_volume))
+            _drop_volume(spec, str(shared_volume), users, out)
         # Containers of the pod share its network: a DOCKER_HOST on localhost
         # pointed at the daemon just removed.
         for container in containers_of(spec):
@@ -83,7 +83,7 @@ def migrate(spec: dict[str, Any], hint: str | None) -> Migration:
 def _daemon_paths(daemon: dict[str, Any]) -> set[str]:
     """Where a daemon keeps its own state: its socket directories, storage, certificates."""
     paths = {"/var/run", "/run", "/var/lib/docker", "/certs", "/certs/client", "/certs/server"}
-    for word in hostsocket.command_line(daemon):
+    for word in command_line(daemon):
         for prefix in ("--host=unix://", "-H=unix://", "unix://"):
             if word.startswith(prefix):
                 paths.add(word[len(prefix) :].rpartition("/")[0])
@@ -106,7 +106,7 @@ def _drop_volume(
         remove_named(container, "volumeMounts", {volume})
         if name not in out.clients:
             out.clients.append(name)
-        if mount_path.rstrip("/") in hostsocket.DOCKER_SOCKETS + hostsocket.DOCKER_DIRECTORIES:
+        if mount_path.rstrip("/") in oldwiring.DOCKER_SOCKETS + oldwiring.DOCKER_DIRECTORIES:
             out.hard_coded.append(name)
     for container in containers_of(spec):
         if container.get("name") in out.clients:
@@ -119,7 +119,7 @@ def _drop_old_address(container: dict[str, Any]) -> bool:
         if not (isinstance(entry, dict) and entry.get("name") == "DOCKER_HOST"):
             continue
         value = str(entry.get("value", ""))
-        if value in hostsocket.HOST_SOCKET_URLS:
+        if value in oldwiring.HOST_SOCKET_URLS:
             return remove_named(container, "env", {"DOCKER_HOST"})
         if value.startswith(_LOCAL_DAEMON_PREFIXES):
             return remove_named(container, "env", {"DOCKER_HOST", *_TLS_VARIABLES})

@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from function import hostsocket, podspecs, results
-from function.results import Result
-from function.selection import matches
+from function.krm import results
+from function.krm.results import Result, Severity
+from function.kube import oldwiring, podspecs
+from function.kube.containers import mounted_by
+from function.kube.podspecs import WORKLOAD_KINDS
+from function.plaindata import listing
+from function.transform.outcome import Outcome
+from function.transform.selection import matches
 
 if TYPE_CHECKING:
-    from function.config import Config
+    from function.config.model import Config
 
 _WHY = {
     "docker": "the node's Docker socket: containerd nodes have none, and where it exists it "
@@ -22,9 +27,9 @@ _WHY = {
 
 
 def _why(path: str) -> str:
-    if path in hostsocket.DOCKER_SOCKETS:
+    if path in oldwiring.DOCKER_SOCKETS:
         return _WHY["docker"]
-    if path in hostsocket.DOCKER_DIRECTORIES:
+    if path in oldwiring.DOCKER_DIRECTORIES:
         return _WHY["directory"]
     return _WHY["other"]
 
@@ -34,28 +39,28 @@ def findings(config: Config, resource: dict[str, Any]) -> list[Result]:
     spec = podspecs.pod_spec(resource)
     if spec is None:
         return []
-    severity = "error" if config.fail_on_findings else "warning"
+    severity: Severity = "error" if config.fail_on_findings else "warning"
     out = []
-    for volume in hostsocket.runtime_socket_volumes(spec):
-        if not hostsocket.mounted_by(spec, volume.name):
+    for volume in oldwiring.runtime_socket_volumes(spec):
+        if not mounted_by(spec, volume.name):
             continue
         out.append(
             results.about(
                 resource,
                 f"mounts {volume.path} (volume {volume.name!r}), {_why(volume.path)}",
                 severity,
-                podspecs.field_path(kind, f"volumes[{volume.index}].hostPath.path"),
+                podspecs.field_path(kind, f"volumes[{volume.position}].hostPath.path"),
             )
         )
     for key in ("initContainers", "containers"):
-        listed = spec.get(key) if isinstance(spec.get(key), list) else []
+        listed = listing(spec.get(key))
         for j, container in enumerate(listed):
             if not isinstance(container, dict):
                 continue
-            address = hostsocket.unauthenticated_tcp(container)
+            address = oldwiring.unauthenticated_tcp(container)
             if address is None:
                 continue
-            privileged = "privileged " if hostsocket.is_privileged(container) else ""
+            privileged = "privileged " if oldwiring.is_privileged(container) else ""
             out.append(
                 results.about(
                     resource,
@@ -69,7 +74,12 @@ def findings(config: Config, resource: dict[str, Any]) -> list[Result]:
     return out
 
 
-def audit(config: Config, items: Iterable[tuple[int, dict[str, Any]]]) -> list[Result]:
+def kinds_to_read(config: Config) -> frozenset[str]:
+    return WORKLOAD_KINDS
+
+
+def run(config: Config, items: Iterable[tuple[int, dict[str, Any]]]) -> Outcome:
+    """Audit every workload in scope; nothing is changed."""
     out: list[Result] = []
     workloads = 0
     for _, resource in items:
@@ -83,7 +93,7 @@ def audit(config: Config, items: Iterable[tuple[int, dict[str, Any]]]) -> list[R
         if out
         else "audit: nothing found"
     )
-    return [*out, Result(summary, "info")]
+    return Outcome({}, [], [*out, Result(summary, "info")])
 
 
 def _in_scope(config: Config, resource: dict[str, Any]) -> bool:

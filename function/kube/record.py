@@ -12,8 +12,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-MARKER_ANNOTATION = "inject-docker.dev/injected"
-_CONTAINER_LISTS = ("initContainers", "containers")
+from function.kube.containers import CONTAINER_LISTS, containers_of, remove_named
+from function.kube.metadata import annotations_of
+
+# The annotation that holds the record (its name predates the module's).
+RECORD_ANNOTATION = "inject-docker.dev/injected"
+# On resources the function made itself (the node daemon's DaemonSet and Namespace).
+GENERATED_ANNOTATION = "inject-docker.dev/generated"
 
 
 class Record:
@@ -49,7 +54,7 @@ def read(resource: dict[str, Any]) -> Record | None:
     """The record on `resource`, or None when it has none that can be read."""
     meta = resource.get("metadata")
     annotations = meta.get("annotations") if isinstance(meta, dict) else None
-    raw = annotations.get(MARKER_ANNOTATION) if isinstance(annotations, dict) else None
+    raw = annotations.get(RECORD_ANNOTATION) if isinstance(annotations, dict) else None
     if not isinstance(raw, str):
         return None
     try:
@@ -64,39 +69,12 @@ def write(resource: dict[str, Any], record: Record) -> None:
     annotations = meta.get("annotations")
     if not isinstance(annotations, dict):
         annotations = meta["annotations"] = {}
-    annotations[MARKER_ANNOTATION] = record.to_annotation()
-
-
-def containers_of(spec: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every container and init container of a pod spec."""
-    out: list[dict[str, Any]] = []
-    for key in _CONTAINER_LISTS:
-        listed = spec.get(key)
-        if isinstance(listed, list):
-            out.extend(c for c in listed if isinstance(c, dict))
-    return out
-
-
-def remove_named(
-    holder: dict[str, Any], key: str, names: set[str], attribute: str = "name"
-) -> bool:
-    """Drop entries of `holder[key]` whose `attribute` is in `names`; drop the key if emptied."""
-    listed = holder.get(key)
-    if not isinstance(listed, list):
-        return False
-    kept = [e for e in listed if not (isinstance(e, dict) and e.get(attribute) in names)]
-    if len(kept) == len(listed):
-        return False
-    if kept:
-        holder[key] = kept
-    else:
-        del holder[key]
-    return True
+    annotations[RECORD_ANNOTATION] = record.to_annotation()
 
 
 def undo(spec: dict[str, Any], record: Record) -> None:
     """Take out of the pod spec everything `record` says the function added."""
-    for key in _CONTAINER_LISTS:
+    for key in CONTAINER_LISTS:
         remove_named(spec, key, set(record.containers))
     remove_named(spec, "volumes", set(record.volumes))
     for container in containers_of(spec):
@@ -119,3 +97,8 @@ def undo(spec: dict[str, Any], record: Record) -> None:
                 del spec[key]
         elif current == value:
             del spec[key]
+
+
+def is_generated(resource: dict[str, Any]) -> bool:
+    """A resource the function made itself: it is never wired as a workload."""
+    return str(annotations_of(resource).get(GENERATED_ANNOTATION, "")).lower() == "true"

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from function.marker import Record, containers_of
-from function.selection import CONTAINERS_ANNOTATION, annotations_of
-from function.wiring import Note
+from function.kube.containers import append, containers_of, env_names, locate
+from function.kube.metadata import annotations_of
+from function.kube.record import Record
+from function.plaindata import listing
+from function.transform.outcome import Note
+from function.transform.selection import CONTAINERS_ANNOTATION
 
 if TYPE_CHECKING:
-    from function.config import Config
+    from function.config.model import Config
 
 # Volume sources that hold a workspace the daemon must see for `docker run -v`.
 WORKSPACE_SOURCES = ("emptyDir", "persistentVolumeClaim", "ephemeral")
@@ -30,84 +33,10 @@ def choose(config: Config, resource: dict[str, Any], spec: dict[str, Any]) -> Cl
     )
     present = [str(c.get("name")) for c in containers_of(spec)]
     if not wanted:
-        main = spec.get("containers")
-        names = (
-            [str(c.get("name")) for c in main if isinstance(c, dict)]
-            if isinstance(main, list)
-            else []
-        )
+        names = [str(c.get("name")) for c in listing(spec.get("containers")) if isinstance(c, dict)]
         return Clients(names, [], False)
     return Clients(
         [n for n in wanted if n in present], [n for n in wanted if n not in present], True
-    )
-
-
-def locate(spec: dict[str, Any], name: str) -> str | None:
-    """Where container `name` sits in the pod spec, such as `containers[1]`."""
-    for key in ("initContainers", "containers"):
-        listed = spec.get(key)
-        if isinstance(listed, list):
-            for i, container in enumerate(listed):
-                if isinstance(container, dict) and container.get("name") == name:
-                    return f"{key}[{i}]"
-    return None
-
-
-def is_init(spec: dict[str, Any], name: str) -> bool:
-    return (locate(spec, name) or "").startswith("initContainers")
-
-
-def named(spec: dict[str, Any], names: list[str]) -> list[dict[str, Any]]:
-    """The containers called `names`, in pod order."""
-    return [c for c in containers_of(spec) if c.get("name") in names]
-
-
-def append(
-    holder: dict[str, Any], key: str, entries: list[dict[str, Any]], before: str | None = None
-) -> None:
-    """Append to the list `holder[key]`; a new key goes before `before` if that is present."""
-    listed = holder.get(key)
-    holder[key] = (listed if isinstance(listed, list) else []) + entries
-    if listed is None and before is not None:
-        put_before(holder, key, before)
-
-
-def put_before(holder: dict[str, Any], key: str, anchor: str) -> None:
-    """Order `key` just before `anchor`, where a person would write a new key."""
-    if key not in holder or anchor not in holder:
-        return
-    value = holder.pop(key)
-    rest = list(holder.items())
-    holder.clear()
-    for k, v in rest:
-        if k == anchor:
-            holder[key] = value
-        holder[k] = v
-
-
-def env_names(container: dict[str, Any]) -> set[str]:
-    env = container.get("env")
-    return {e.get("name") for e in env if isinstance(e, dict)} if isinstance(env, list) else set()
-
-
-def mount_paths(container: dict[str, Any]) -> dict[str, str]:
-    """mountPath -> volume name."""
-    mounts = container.get("volumeMounts")
-    if not isinstance(mounts, list):
-        return {}
-    return {
-        str(m.get("mountPath", "")).rstrip("/"): str(m.get("name"))
-        for m in mounts
-        if isinstance(m, dict)
-    }
-
-
-def volume_names(spec: dict[str, Any]) -> set[str]:
-    volumes = spec.get("volumes")
-    return (
-        {v.get("name") for v in volumes if isinstance(v, dict)}
-        if isinstance(volumes, list)
-        else set()
     )
 
 
@@ -118,10 +47,9 @@ def workspace_mounts(
 
     Returns the mounts and the paths that two clients fill from different volumes.
     """
-    volumes = spec.get("volumes") if isinstance(spec.get("volumes"), list) else []
     workspace = {
         v.get("name")
-        for v in volumes
+        for v in listing(spec.get("volumes"))
         if isinstance(v, dict) and any(s in v for s in WORKSPACE_SOURCES)
     }
     chosen: dict[str, dict[str, Any]] = {}

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from function import clients as clientlib
-from function import dockerd
-from function.marker import Record, containers_of
-from function.wiring import Note, Wiring
+from function.krm.results import Result
+from function.kube import containers
+from function.kube.containers import containers_of
+from function.kube.podspecs import RUN_TO_COMPLETION_KINDS
+from function.kube.record import Record
+from function.plaindata import listing
+from function.transform import clients, dockerd, podsecurity
+from function.transform.outcome import Note, Outcome, Wiring
 
 if TYPE_CHECKING:
-    from function.config import Config
+    from function.config.model import Config
 
 STORAGE_PATH = "/var/lib/docker"
 VAR_RUN = "/var/run"
@@ -29,11 +33,11 @@ def _clashes(config: Config, spec: dict[str, Any], client_names: list[str]) -> l
     hint = "; set sidecarName to use other names"
     for container in containers_of(spec):
         if container.get("name") == config.sidecar_name:
-            where = clientlib.locate(spec, config.sidecar_name)
+            where = containers.locate(spec, config.sidecar_name)
             problems.append(
                 ("error", f"a container named {config.sidecar_name!r} already exists{hint}", where)
             )
-    volumes = spec.get("volumes") if isinstance(spec.get("volumes"), list) else []
+    volumes = listing(spec.get("volumes"))
     ours = set(volume_names(config).values())
     for i, volume in enumerate(volumes):
         if isinstance(volume, dict) and volume.get("name") in ours:
@@ -47,24 +51,24 @@ def _clashes(config: Config, spec: dict[str, Any], client_names: list[str]) -> l
     paths = [_client_socket_dir(config)] + (
         [dockerd.CLIENT_CERTS_DIR] if config.transport == "tls" else []
     )
-    for container in clientlib.named(spec, client_names):
+    for container in containers.named(spec, client_names):
         name = str(container.get("name"))
         for path in paths:
-            if path in clientlib.mount_paths(container):
+            if path in containers.mount_paths(container):
                 problems.append(
                     (
                         "error",
                         f"container {name!r} already mounts a volume at {path}",
-                        f"{clientlib.locate(spec, name)}.volumeMounts",
+                        f"{containers.locate(spec, name)}.volumeMounts",
                     )
                 )
-        if not config.native_sidecar and clientlib.is_init(spec, name):
+        if not config.native_sidecar and containers.is_init(spec, name):
             problems.append(
                 (
                     "error",
                     f"init container {name!r} needs Docker, but with nativeSidecar: false the "
                     "daemon starts only after every init container has finished",
-                    clientlib.locate(spec, name),
+                    containers.locate(spec, name),
                 )
             )
     if spec.get("hostNetwork") is True:
@@ -132,7 +136,7 @@ _CONFIGURED_FIELDS = frozenset(
 
 def _security(config: Config, spec: dict[str, Any]) -> dict[str, Any]:
     context: dict[str, Any] = {"privileged": dockerd.privileged(config)}
-    pod = spec.get("securityContext") if isinstance(spec.get("securityContext"), dict) else {}
+    pod = containers.security_context(spec)
     if pod.get("runAsNonRoot") is True or pod.get("runAsUser") not in (None, 0):
         # dockerd must run as root; the pod-level non-root settings would stop it.
         context.update({"runAsUser": 0, "runAsNonRoot": False})
@@ -143,15 +147,13 @@ def _socket_group(
     spec: dict[str, Any], clients: list[dict[str, Any]]
 ) -> tuple[int | None, list[str]]:
     """The group for the socket so non-root clients can open it, and clients left without one."""
-    pod = spec.get("securityContext") if isinstance(spec.get("securityContext"), dict) else {}
+    pod = containers.security_context(spec)
     if isinstance(pod.get("fsGroup"), int):
         return pod["fsGroup"], []
     group = None
     stranded = []
     for client in clients:
-        own = (
-            client.get("securityContext") if isinstance(client.get("securityContext"), dict) else {}
-        )
+        own = containers.security_context(client)
         user = own.get("runAsUser", pod.get("runAsUser"))
         if user in (None, 0):
             continue
@@ -227,11 +229,11 @@ def wire(
     notes: list[Note] = []
     names = volume_names(config)
     record = Record(mode="sidecar", containers=[config.sidecar_name], volumes=list(names.values()))
-    client_containers = clientlib.named(spec, client_names)
+    client_containers = containers.named(spec, client_names)
     reserved = {config.socket_dir, STORAGE_PATH, dockerd.CERTS_DIR}
     workspace: list[dict[str, Any]] = []
     if config.mirror_workspaces:
-        workspace, conflicts = clientlib.workspace_mounts(spec, client_containers, reserved)
+        workspace, conflicts = clients.workspace_mounts(spec, client_containers, reserved)
         notes += [
             ("warning", f"clients mount different volumes at {p}; the daemon sees the first", None)
             for p in conflicts
@@ -242,7 +244,7 @@ def wire(
             "warning",
             f"container {n!r} runs as a non-root user with no group the socket can be given "
             "to; set the pod's fsGroup so it can open the socket",
-            clientlib.locate(spec, n),
+            containers.locate(spec, n),
         )
         for n in stranded
     ]
@@ -252,7 +254,7 @@ def wire(
             daemon[key] = value
 
     if config.native_sidecar:
-        init = spec.get("initContainers") if isinstance(spec.get("initContainers"), list) else []
+        init = listing(spec.get("initContainers"))
         first_client = next(
             (
                 i
@@ -262,9 +264,9 @@ def wire(
             len(init),
         )
         spec["initContainers"] = [*init[:first_client], daemon, *init[first_client:]]
-        clientlib.put_before(spec, "initContainers", "containers")
+        containers.put_before(spec, "initContainers", "containers")
     else:
-        clientlib.append(spec, "containers", [daemon])
+        containers.append(spec, "containers", [daemon])
         notes.append(
             (
                 "warning",
@@ -277,15 +279,71 @@ def wire(
     env = dockerd.client_env(config, config.socket_dir)
     if config.mount_socket_at_var_run and config.transport != "tls":
         env = [{"name": "DOCKER_HOST", "value": dockerd.socket_url(VAR_RUN)}]
-    mounts = [{"name": names["socket"], "mountPath": _client_socket_dir(config)}]
+    mounts: list[dict[str, Any]] = [
+        {"name": names["socket"], "mountPath": _client_socket_dir(config)}
+    ]
     if "certs" in names:
         mounts.append(
             {"name": names["certs"], "mountPath": dockerd.CLIENT_CERTS_DIR, "readOnly": True}
         )
-    notes += clientlib.connect(spec, client_containers, env, mounts, record)
+    notes += clients.connect(spec, client_containers, env, mounts, record)
 
-    clientlib.append(spec, "volumes", _volumes(config))
+    containers.append(spec, "volumes", _volumes(config))
     if config.runtime_class_name and spec.get("runtimeClassName") is None:
         spec["runtimeClassName"] = config.runtime_class_name
         record.pod["runtimeClassName"] = config.runtime_class_name
     return Wiring(record, notes)
+
+
+# --- what the driver asks of a mode (see `modes`) -------------------------------------
+
+LIST_KINDS: frozenset[str] = frozenset()
+
+
+def hard_coded_hint(config: Config) -> str | None:
+    return None if config.mount_socket_at_var_run else "mountSocketAtVarRun: true"
+
+
+def client_notes(
+    config: Config, spec: dict[str, Any], names: list[str], kind: str
+) -> list[tuple[str, str]]:
+    return []
+
+
+def changed_notes(config: Config, kind: str) -> list[str]:
+    if not config.native_sidecar and kind in RUN_TO_COMPLETION_KINDS:
+        return [
+            "with nativeSidecar: false the daemon keeps running after the build, so "
+            f"this {kind} never completes"
+        ]
+    return []
+
+
+def summary(config: Config, names: list[str], again: bool) -> str:
+    clients_named = ", ".join(repr(n) for n in names)
+    verb = "updated the" if again else "added a"
+    where = "native sidecar" if config.native_sidecar else "sidecar container"
+    return f"{verb} Docker-in-Docker {where} {config.sidecar_name!r} for {clients_named}"
+
+
+def owns(config: Config, resource: dict[str, Any]) -> bool:
+    return False
+
+
+def finish(
+    config: Config, namespaces: set[str], noticed: list[tuple[int, dict[str, Any]]]
+) -> Outcome:
+    """Once per run: the Pod Security warning for the namespaces of privileged daemons."""
+    out = Outcome({}, [], [])
+    # An explicit `privileged: true` says the namespaces are ready for it.
+    if config.privileged is None and dockerd.privileged(config):
+        out.results.append(
+            Result(
+                "Pod Security: the Docker daemon runs privileged, which levels baseline and "
+                "restricted forbid; label these namespaces "
+                f"pod-security.kubernetes.io/enforce=privileged: {podsecurity.places(namespaces)}",
+                "warning",
+                field="privileged",
+            )
+        )
+    return out

@@ -1,4 +1,4 @@
-"""Finding the items of a ResourceList by its lines, without parsing it.
+"""Cutting a ResourceList into its items by its lines, without parsing it.
 
 kpt, kustomize and this function's own output lay a ResourceList out the same
 plain way: top-level keys at column 0, `items:` followed by entries whose `-`

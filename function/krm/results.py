@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Literal, NamedTuple
 
+from function.plaindata import mapping
+
 Severity = Literal["error", "warning", "info"]
 
 # Annotations that say which file a resource came from.
@@ -44,11 +46,6 @@ class Result(NamedTuple):
         return f"inject-docker: {self.severity}: {where}{self.message}{field}"
 
 
-def _mapping(value: Any) -> dict[str, Any]:
-    """`value` when it is a mapping, else an empty one (results must not fail on bad input)."""
-    return value if isinstance(value, dict) else {}
-
-
 _RANK = {"error": 0, "warning": 1, "info": 2}
 
 
@@ -63,7 +60,7 @@ def by_severity(results: list[Result]) -> list[Result]:
 
 
 def reference(resource: dict[str, Any]) -> dict[str, str]:
-    meta = _mapping(resource.get("metadata"))
+    meta = mapping(resource.get("metadata"))
     ref = {
         "apiVersion": str(resource.get("apiVersion", "")),
         "kind": str(resource.get("kind", "")),
@@ -75,7 +72,7 @@ def reference(resource: dict[str, Any]) -> dict[str, str]:
 
 
 def file_of(resource: dict[str, Any]) -> dict[str, Any] | None:
-    annotations = _mapping(_mapping(resource.get("metadata")).get("annotations"))
+    annotations = mapping(mapping(resource.get("metadata")).get("annotations"))
     path = next((annotations[a] for a in PATH_ANNOTATIONS if a in annotations), None)
     if path is None:
         return None

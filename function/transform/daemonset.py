@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from function import clients as clientlib
-from function import dockerd, hostsocket, podspecs
-from function.marker import Record, containers_of
-from function.results import PATH_ANNOTATIONS
-from function.wiring import Note, Wiring
+from function.krm import results
+from function.krm.results import PATH_ANNOTATIONS, Result
+from function.kube import containers, oldwiring, podspecs
+from function.kube.containers import command_line, containers_of
+from function.kube.metadata import annotations_of, metadata_of, name_of
+from function.kube.podspecs import RUN_TO_COMPLETION_KINDS
+from function.kube.record import GENERATED_ANNOTATION, Record, is_generated
+from function.plaindata import listing, mapping, same
+from function.transform import clients, dockerd, podsecurity
+from function.transform.outcome import Note, Outcome, Wiring
 
 if TYPE_CHECKING:
-    from function.config import Config
+    from function.config.model import Config
 
-GENERATED_ANNOTATION = "inject-docker.dev/generated"
 NODE_IP_VARIABLE = "DOCKER_NODE_IP"
 CONTAINER_NAME = "dockerd"
 HARD_CODED_SOCKET = "/var/run/docker.sock"
@@ -97,22 +101,30 @@ def _client_volumes(config: Config) -> tuple[list[dict[str, Any]], list[dict[str
     return volumes, mounts
 
 
-def wire(config: Config, spec: dict[str, Any], client_names: list[str]) -> Wiring:
-    """Connect the clients in `spec` to the node daemon; nothing privileged is added."""
+def wire(
+    config: Config,
+    spec: dict[str, Any],
+    client_names: list[str],
+    previous: dict[str, Any] | None = None,
+) -> Wiring:
+    """Connect the clients in `spec` to the node daemon; nothing privileged is added.
+
+    `previous` (the daemon container an earlier sidecar run added) has no use here.
+    """
     volumes, mounts = _client_volumes(config)
     problems = [
         f"a volume named {v['name']!r} already exists"
         for v in volumes
-        if v["name"] in clientlib.volume_names(spec)
+        if v["name"] in containers.volume_names(spec)
     ]
-    for container in clientlib.named(spec, client_names):
-        taken = clientlib.mount_paths(container)
+    for container in containers.named(spec, client_names):
+        taken = containers.mount_paths(container)
         problems += [
             f"container {container.get('name')!r} already mounts a volume at {m['mountPath']}"
             for m in mounts
             if m["mountPath"] in taken
         ]
-    selector = spec.get("nodeSelector") if isinstance(spec.get("nodeSelector"), dict) else {}
+    selector = mapping(spec.get("nodeSelector"))
     for key, value in config.daemonset.node_selector.items():
         if key in selector and selector[key] != value:
             problems.append(
@@ -122,17 +134,17 @@ def wire(config: Config, spec: dict[str, Any], client_names: list[str]) -> Wirin
         return Wiring(None, [("error", p + "; left unchanged", None) for p in problems])
 
     record = Record(mode="daemonset", volumes=[v["name"] for v in volumes])
-    notes: list[Note] = clientlib.connect(
-        spec, clientlib.named(spec, client_names), _client_env(config), mounts, record
+    notes: list[Note] = clients.connect(
+        spec, containers.named(spec, client_names), _client_env(config), mounts, record
     )
-    clientlib.append(spec, "volumes", volumes)
+    containers.append(spec, "volumes", volumes)
     added = {k: v for k, v in config.daemonset.node_selector.items() if k not in selector}
     if added:
         spec["nodeSelector"] = {**selector, **added}
         record.pod["nodeSelector"] = added
     if config.daemonset.node_selector and config.daemonset.tolerations:
         # The clients go where the daemon runs, so they must bear the same taints.
-        present = spec.get("tolerations") if isinstance(spec.get("tolerations"), list) else []
+        present = listing(spec.get("tolerations"))
         missing = [t for t in config.daemonset.tolerations if t not in present]
         if missing:
             spec["tolerations"] = [*present, *missing]
@@ -154,11 +166,11 @@ def generate(config: Config) -> dict[str, Any]:
     """The DaemonSet that serves the workloads wired by `wire`."""
     ds = config.daemonset
     path = ds.path
-    metadata: dict[str, Any] = {"name": ds.name}
+    meta: dict[str, Any] = {"name": ds.name}
     if ds.namespace:
-        metadata["namespace"] = ds.namespace
-    metadata["labels"] = {**_labels(config), "app.kubernetes.io/managed-by": "inject-docker"}
-    metadata["annotations"] = {
+        meta["namespace"] = ds.namespace
+    meta["labels"] = {**_labels(config), "app.kubernetes.io/managed-by": "inject-docker"}
+    meta["annotations"] = {
         PATH_ANNOTATIONS[0]: path,
         PATH_ANNOTATIONS[1]: path,
         GENERATED_ANNOTATION: "true",
@@ -178,7 +190,7 @@ def generate(config: Config) -> dict[str, Any]:
     if ds.update_strategy:
         spec["updateStrategy"] = dict(ds.update_strategy)
     spec["template"] = {"metadata": {"labels": _labels(config)}, "spec": pod}
-    return {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": metadata, "spec": spec}
+    return {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": meta, "spec": spec}
 
 
 def _daemon(config: Config) -> dict[str, Any]:
@@ -240,7 +252,7 @@ def _daemon_volumes(config: Config) -> list[dict[str, Any]]:
     return volumes
 
 
-def namespace(config: Config) -> dict[str, Any]:
+def namespace_resource(config: Config) -> dict[str, Any]:
     """The daemon's Namespace, labelled so Pod Security admits a privileged pod."""
     name = str(config.daemonset.namespace)
     path = f"{name}-namespace.yaml"
@@ -263,23 +275,17 @@ def namespace(config: Config) -> dict[str, Any]:
     }
 
 
-def is_generated(resource: dict[str, Any]) -> bool:
-    meta = resource.get("metadata") if isinstance(resource.get("metadata"), dict) else {}
-    annotations = meta.get("annotations") if isinstance(meta.get("annotations"), dict) else {}
-    return str(annotations.get(GENERATED_ANNOTATION, "")).lower() == "true"
-
-
 def regenerate(existing: dict[str, Any], fresh: dict[str, Any]) -> dict[str, Any]:
     """`fresh`, keeping the tracking annotations the tools put on `existing`."""
-    old = (existing.get("metadata") or {}).get("annotations") or {}
+    old = annotations_of(existing)
     kept = {k: v for k, v in old.items() if k.startswith(_TRACKING_PREFIXES) or k in _TRACKING_KEYS}
     path = next((old[k] for k in PATH_ANNOTATIONS if k in old), None)
     if path is not None:  # wherever the file went, both annotations name it
         kept.update({k: path for k in PATH_ANNOTATIONS})
-    annotations = fresh["metadata"]["annotations"]
+    wanted = fresh["metadata"]["annotations"]
     fresh["metadata"]["annotations"] = {
         **kept,
-        **{k: v for k, v in annotations.items() if k not in kept},
+        **{k: v for k, v in wanted.items() if k not in kept},
     }
     return fresh
 
@@ -297,7 +303,180 @@ def serves(config: Config, resource: dict[str, Any]) -> bool:
             for p in c.get("ports") or []
         )
     socket_dir = config.daemonset.host_socket_dir
-    if not hostsocket.host_volumes(spec, (socket_dir,)):
+    if not oldwiring.host_volumes(spec, (socket_dir,)):
         return False
     url = dockerd.socket_url(socket_dir)
-    return any(url in " ".join(hostsocket.command_line(c)) for c in containers)
+    return any(url in " ".join(command_line(c)) for c in containers)
+
+
+# --- what the driver asks of a mode (see `modes`) -------------------------------------
+
+# An earlier run's DaemonSet and Namespace, or a DaemonSet of the same name, may be in the list.
+LIST_KINDS = frozenset({"DaemonSet", "Namespace"})
+
+
+def hard_coded_hint(config: Config) -> str | None:
+    return None if config.daemonset.mount_socket_file else "daemonset.mountSocketFile: true"
+
+
+def client_notes(
+    config: Config, spec: dict[str, Any], names: list[str], kind: str
+) -> list[tuple[str, str]]:
+    """(message, field) warnings about a client of the node daemon."""
+    notes = []
+    pod = containers.security_context(spec)
+    for container in containers.named(spec, names):
+        own = containers.security_context(container)
+        user = own.get("runAsUser", pod.get("runAsUser"))
+        if user not in (None, 0) and config.transport == "unix":
+            notes.append(
+                (
+                    f"container {container.get('name')!r} runs as user {user}; the node "
+                    "daemon's socket belongs to root and the dind image's docker group: add "
+                    "that group to the pod's supplementalGroups",
+                    str(containers.locate(spec, str(container.get("name")))),
+                )
+            )
+    if config.daemonset.mount_socket_file and kind not in RUN_TO_COMPLETION_KINDS:
+        notes.append(
+            (
+                "the socket file mounted at /var/run/docker.sock goes stale when the node "
+                f"daemon restarts; this {kind} then loses Docker until its pod restarts",
+                "volumes",
+            )
+        )
+    return notes
+
+
+def changed_notes(config: Config, kind: str) -> list[str]:
+    return []
+
+
+def summary(config: Config, names: list[str], again: bool) -> str:
+    clients_named = ", ".join(repr(n) for n in names)
+    what = (
+        f"connected {clients_named} to the node Docker daemon of DaemonSet "
+        f"{config.daemonset.name!r}"
+    )
+    return ("re" + what) if again else what
+
+
+def owns(config: Config, resource: dict[str, Any]) -> bool:
+    """The DaemonSet (or Namespace) this config's node daemon lives in, by name."""
+    if resource.get("kind") not in LIST_KINDS:
+        return False
+    ds = config.daemonset
+    if resource.get("kind") == "Namespace":
+        return ds.emit_namespace and ds.namespace is not None and name_of(resource) == ds.namespace
+    return (
+        podspecs.is_workload(str(resource.get("apiVersion", "")), "DaemonSet")
+        and name_of(resource) == ds.name
+        and (metadata_of(resource).get("namespace") or None) == ds.namespace
+    )
+
+
+def finish(
+    config: Config, namespaces: set[str], noticed: list[tuple[int, dict[str, Any]]]
+) -> Outcome:
+    """Once per run: emit, update or check the DaemonSet (and Namespace), and warn."""
+    found: dict[str, tuple[int, dict[str, Any]]] = {}  # an earlier run's DaemonSet / Namespace
+    namesakes: list[dict[str, Any]] = []  # DaemonSets of the same name elsewhere
+    for index, resource in noticed:
+        if owns(config, resource):
+            found[str(resource["kind"])] = (index, resource)
+        elif resource.get("kind") == "DaemonSet" and name_of(resource) == config.daemonset.name:
+            namesakes.append(resource)
+    out = Outcome({}, [], [])
+    _node_daemon(config, found, out)
+    out.results.extend(_warnings(config, found, namesakes, namespaces))
+    return out
+
+
+def _node_daemon(
+    config: Config, found: dict[str, tuple[int, dict[str, Any]]], out: Outcome
+) -> None:
+    """Emit, update or check the DaemonSet (and Namespace) the workloads rely on."""
+    wanted = [("DaemonSet", generate(config))]
+    ds = config.daemonset
+    if ds.emit_namespace and ds.namespace:
+        wanted.append(("Namespace", namespace_resource(config)))
+    for kind, fresh in wanted:
+        if kind not in found:
+            out.added.append(fresh)
+            out.results.append(
+                results.about(fresh, f"generated {kind} {fresh['metadata']['name']!r}")
+            )
+            continue
+        index, existing = found[kind]
+        if is_generated(existing):
+            new = regenerate(existing, fresh)
+            if not same(existing, new):
+                out.changed[index] = new
+                out.results.append(results.about(existing, f"updated the generated {kind}"))
+        elif kind == "DaemonSet" and not serves(config, existing):
+            out.results.append(
+                results.about(
+                    existing,
+                    "this hand-written DaemonSet was left alone, but it does not serve the "
+                    f"socket the workloads now use ({dockerd.socket_url(ds.host_socket_dir)}); "
+                    "delete it to let inject-docker generate one, or choose another "
+                    "daemonset.name",
+                    "warning",
+                )
+            )
+
+
+def _warnings(
+    config: Config,
+    found: dict[str, tuple[int, dict[str, Any]]],
+    namesakes: list[dict[str, Any]],
+    client_namespaces: set[str],
+) -> list[Result]:
+    """What a user of the node daemon must know, once per run."""
+    ds = config.daemonset
+    out = [
+        Result(
+            "daemonset mode: every pod that reaches the node daemon can run, stop and read "
+            "any container and image of that daemon, other jobs' included, and through it "
+            "control the node; use it for a single-tenant build pool",
+            "warning",
+            field="mode",
+        )
+    ]
+    places = []
+    if not ds.emit_namespace:
+        places.append(f"{ds.namespace!r} (the DaemonSet's)" if ds.namespace else "the DaemonSet's")
+    places.append(podsecurity.places(client_namespaces - {ds.namespace}))
+    out.append(
+        Result(
+            "Pod Security: the node daemon runs privileged and its clients mount a hostPath, "
+            "both of which levels baseline and restricted forbid; label these namespaces "
+            f"pod-security.kubernetes.io/enforce=privileged: {', '.join(places)}",
+            "warning",
+            field="daemonset.namespace",
+        )
+    )
+    for other in namesakes:
+        where = metadata_of(other).get("namespace") or "no namespace"
+        out.append(
+            results.about(
+                other,
+                f"a DaemonSet named {ds.name!r} also exists in {where}; with a kustomize "
+                "`namespace:` the two would clash: set daemonset.namespace or daemonset.name",
+                "warning",
+            )
+        )
+    if "Namespace" in found and not is_generated(found["Namespace"][1]):
+        existing = found["Namespace"][1]
+        labels = metadata_of(existing).get("labels") or {}
+        if labels.get("pod-security.kubernetes.io/enforce", "privileged") != "privileged":
+            out.append(
+                results.about(
+                    existing,
+                    "this Namespace enforces Pod Security level "
+                    f"{labels['pod-security.kubernetes.io/enforce']!r}, which rejects the "
+                    "privileged node daemon",
+                    "warning",
+                )
+            )
+    return out

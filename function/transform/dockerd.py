@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from function.config import Config
+    from function.config.model import Config
 
 
 SOCKET_NAME = "docker.sock"

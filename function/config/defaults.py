@@ -1,10 +1,10 @@
-"""The default settings, and loading a config without pydantic when it asks for nothing else.
+"""The default settings, usable without pydantic.
 
 Most runs carry a functionConfig that sets nothing (kpt sends an empty ConfigMap,
 a kustomize transformer just its annotations). Importing pydantic and building
 the model costs more than transforming a thousand resources, so such configs
-get these defaults directly. The pydantic model in `function/config.py` takes its
-defaults from here too, and validates every config that sets anything.
+get these defaults directly (see `load`). The pydantic model in `model.py` takes
+its defaults from here too, and validates every config that sets anything.
 """
 
 from __future__ import annotations
@@ -59,14 +59,6 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-class ConfigError(Exception):
-    """The functionConfig is invalid; `problems` holds (field path, message) pairs."""
-
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
-        super().__init__("; ".join(f"{p}: {m}" if p else m for p, m in problems))
-        self.problems = problems
-
-
 def is_default(function_config: Any) -> bool:
     """True for a functionConfig that sets no setting at all."""
     if function_config is None or function_config == {}:
@@ -95,12 +87,3 @@ def default_config() -> Any:
 def _fresh(values: dict[str, Any]) -> dict[str, Any]:
     """Copies of the mutable defaults, so no run can change them for the next."""
     return {k: (type(v)(v) if isinstance(v, (list, dict)) else v) for k, v in values.items()}
-
-
-def load(function_config: Any) -> Any:
-    """The config: the defaults directly when it sets nothing, else validated by pydantic."""
-    if is_default(function_config):
-        return default_config()
-    from function import config
-
-    return config.load(function_config)

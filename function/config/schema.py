@@ -14,9 +14,9 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from function import emit
-from function.config import Config
-from function.defaults import API_VERSION, KIND
+from function.config.defaults import API_VERSION, KIND
+from function.config.model import Config, DaemonSetSettings, Selector
+from function.yamltext import writer
 
 GROUP, _, VERSION = API_VERSION.partition("/")
 
@@ -115,7 +115,7 @@ def _default(field: FieldInfo) -> str:
         return "unset"
     if isinstance(value, (list, dict)) and not value:
         return "none"
-    return f"`{emit.scalar(value) if not isinstance(value, (list, dict)) else json.dumps(value)}`"
+    return f"`{writer.scalar(value) if not isinstance(value, (list, dict)) else json.dumps(value)}`"
 
 
 def _rows(model: type[BaseModel], prefix: str) -> list[str]:
@@ -130,8 +130,6 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
 
 
 def markdown() -> str:
-    from function.config import DaemonSetSettings, Selector
-
     header = "| field | type | default | meaning |\n|---|---|---|---|\n"
     parts = [
         "Top-level fields of `kind: InjectDocker` (or keys of a ConfigMap's `data`, as "
@@ -163,7 +161,7 @@ def render(args: list[str]) -> str:
             else f"inject-docker schema: unknown option {unknown[0]}\n{SCHEMA_USAGE}"
         )
     if "--krm" in args:
-        return emit.document(krm_function_definition())
+        return writer.document(krm_function_definition())
     if "--markdown" in args:
         return markdown()
     return json.dumps(json_schema(), indent=2) + "\n"

@@ -1,0 +1,1 @@
+"""The functionConfig: defaults, the typed model, loading and the schema."""

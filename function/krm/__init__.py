@@ -1,0 +1,1 @@
+"""The KRM function wire format: reading and writing the ResourceList, and results."""

@@ -1,0 +1,256 @@
+"""Reading the ResourceList (the KRM function wire format), or a stream of manifests.
+
+YAML input in the plain layout that kpt and kustomize write is cut into items
+by its lines (`cutter`), and only the items whose kind the transformation asks
+for are parsed, each on its own. Any other YAML is composed whole by libyaml.
+Either way the nodes remember where they sit in the text, and the writer splices
+the changes into the input text, so every byte the function does not change
+comes out as it came in.
+
+JSON input (and YAML whose top level is in flow style) is read whole and
+written whole, in the same format. A stream of manifests (standalone mode) is
+read as a list whose items are its documents.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from function.yamltext import cutter, nodes
+
+API_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1")
+KIND = "ResourceList"
+
+
+class InputError(Exception):
+    """The input is not a ResourceList the function can read."""
+
+
+class Located(NamedTuple):
+    """Where an item's node was composed, for editing its text."""
+
+    text: str  # what the node's marks index into
+    node: Node  # the item itself
+    offset: int  # where `text` starts in the input
+    sequence: SequenceNode | None  # the sequence it is an entry of; None: a stream's document
+
+
+class Misread(Exception):
+    """A piece cut from the text by its lines did not parse as one resource."""
+
+
+class ResourceList:
+    # A plain class, not a dataclass: importing dataclasses costs a run more than
+    # reading a small list does.
+    __slots__ = (
+        "_located",
+        "_values",
+        "data",
+        "entries",
+        "format",
+        "function_config",
+        "items_node",
+        "kinds",
+        "layout",
+        "root",
+        "text",
+    )
+
+    def __init__(
+        self,
+        text: str,
+        format: str,  # "yaml" or "stream" (edited in place), "json" or "data" (rewritten whole)
+        function_config: Any,
+        kinds: list[str],  # kind of each item, "" when it has none
+        root: MappingNode | None = None,  # the whole list, when composed whole
+        items_node: Node | None = None,  # its `items`
+        layout: cutter.Layout | None = None,  # the items' lines, when cut apart
+        data: dict[str, Any] | None = None,  # the whole list, for "json" and "data"
+        entries: list[Node] | None = None,  # each item's node, when composed whole
+    ) -> None:
+        self.text = text
+        self.format = format
+        self.function_config = function_config
+        self.kinds = kinds
+        self.root = root
+        self.items_node = items_node
+        self.layout = layout
+        self.data = data
+        self.entries = entries
+        self._values: dict[int, Any] = {}
+        self._located: dict[int, Located] = {}
+
+    def locate(self, index: int) -> Located:
+        """Item `index` as a node, and the text it was composed from."""
+        if self.layout is None:
+            assert self.entries is not None
+            sequence = self.items_node if isinstance(self.items_node, SequenceNode) else None
+            return Located(self.text, self.entries[index], 0, sequence)
+        if index not in self._located:
+            start, end = self.layout.spans[index]
+            snippet = self.text[start:end]
+            node = nodes.compose(snippet)
+            if not (
+                isinstance(node, SequenceNode)
+                and len(node.value) == 1
+                and isinstance(node.value[0], MappingNode)
+            ):
+                raise Misread
+            self._located[index] = Located(snippet, node.value[0], start, node)
+        return self._located[index]
+
+    def item(self, index: int) -> dict[str, Any]:
+        """Item `index` as plain data (read once, then cached)."""
+        if index not in self._values:
+            if self.data is not None:
+                self._values[index] = self.data["items"][index]
+            else:
+                self._values[index] = nodes.construct(self.locate(index).node)
+        return self._values[index]
+
+    def items_of_kinds(self, kinds: frozenset[str] | None) -> Iterator[tuple[int, dict[str, Any]]]:
+        wanted = [i for i, kind in enumerate(self.kinds) if kinds is None or kind in kinds]
+        if self.layout is not None:
+            try:
+                for index in wanted:
+                    self.item(index)
+            except (Misread, yaml.YAMLError):
+                self._read_whole()
+                wanted = [i for i, kind in enumerate(self.kinds) if kinds is None or kind in kinds]
+        for index in wanted:
+            yield index, self.item(index)
+
+    def _read_whole(self) -> None:
+        """Give up the cut by lines and compose the whole text."""
+        whole = _read_composed(self.text)
+        self.kinds, self.root, self.items_node = whole.kinds, whole.root, whole.items_node
+        self.entries = whole.entries
+        self.layout = None
+        self._values.clear()
+        self._located.clear()
+
+
+def _describe(error: yaml.YAMLError) -> str:
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    return f"{problem}{where}"
+
+
+def read(text: str) -> ResourceList:
+    """Parse a ResourceList; raise InputError naming what is wrong."""
+    if not text.strip():
+        raise InputError("the input is empty; expected a ResourceList")
+    if text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            pass
+        else:
+            return _from_data(text, data, "json")
+    layout = cutter.scan(text)
+    if layout is not None:
+        try:
+            return _read_cut(text, layout)
+        except (Misread, yaml.YAMLError):
+            pass
+    return _read_composed(text)
+
+
+def read_stream(text: str) -> ResourceList:
+    """A stream of YAML documents as a list whose items are its documents."""
+    try:
+        documents = [n for n in nodes.compose_all(text) if n is not None]
+    except yaml.YAMLError as error:
+        raise InputError(f"the input is not valid YAML: {_describe(error)}") from None
+    kinds = [_peek_kind(n) if isinstance(n, MappingNode) else "" for n in documents]
+    return ResourceList(text, "stream", None, kinds, entries=documents)
+
+
+def _read_cut(text: str, layout: cutter.Layout) -> ResourceList:
+    """The list from its lines: only the small top-level parts are parsed now."""
+
+    def value(key: str) -> Any:
+        if key not in layout.regions:
+            return None
+        start, end = layout.regions[key]
+        node = nodes.compose(text[start:end])
+        if not (isinstance(node, MappingNode) and len(node.value) == 1):
+            raise Misread
+        return nodes.construct(node.value[0][1])
+
+    _check_header(value("kind"), value("apiVersion"))
+    return ResourceList(text, "yaml", value("functionConfig"), list(layout.kinds), layout=layout)
+
+
+def _read_composed(text: str) -> ResourceList:
+    """The list composed whole: any YAML layout."""
+    try:
+        root = nodes.compose(text)
+    except yaml.YAMLError as error:
+        raise InputError(f"the input is not valid YAML: {_describe(error)}") from None
+    if not isinstance(root, MappingNode):
+        raise InputError("the input is not a ResourceList: expected a mapping at the top level")
+    if root.flow_style:
+        return _from_data(text, nodes.construct(root), "data")
+    top = {k.value: v for k, v in root.value if isinstance(k, ScalarNode)}
+    _check_header(
+        nodes.construct(top["kind"]) if "kind" in top else None,
+        nodes.construct(top["apiVersion"]) if "apiVersion" in top else None,
+    )
+    items_node = top.get("items")
+    kinds: list[str] = []
+    entries: list[Node] = []
+    if isinstance(items_node, SequenceNode):
+        for i, node in enumerate(items_node.value):
+            if not isinstance(node, MappingNode):
+                raise InputError(f"items[{i}] is not a mapping (a Kubernetes resource)")
+            kinds.append(_peek_kind(node))
+            entries.append(node)
+    elif items_node is not None and not _is_null(items_node):
+        raise InputError("items must be a list of resources")
+    config_node = top.get("functionConfig")
+    function_config = nodes.construct(config_node) if config_node is not None else None
+    return ResourceList(text, "yaml", function_config, kinds, root, items_node, entries=entries)
+
+
+def _is_null(node: Node) -> bool:
+    return isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+
+
+def _peek_kind(node: MappingNode) -> str:
+    for key, value in node.value:
+        if isinstance(key, ScalarNode) and key.value == "kind" and isinstance(value, ScalarNode):
+            return str(value.value)
+    return ""
+
+
+def _check_header(kind: Any, api_version: Any) -> None:
+    if kind != KIND:
+        raise InputError(f"the input is not a ResourceList: its kind is {kind!r}")
+    if api_version not in API_VERSIONS:
+        raise InputError(
+            f"unsupported ResourceList apiVersion {api_version!r}; expected one of "
+            + ", ".join(API_VERSIONS)
+        )
+
+
+def _from_data(text: str, data: Any, fmt: str) -> ResourceList:
+    if not isinstance(data, dict):
+        raise InputError("the input is not a ResourceList: expected a mapping at the top level")
+    _check_header(data.get("kind"), data.get("apiVersion"))
+    items = data.get("items")
+    if items is None:
+        items = data["items"] = []
+    if not isinstance(items, list):
+        raise InputError("items must be a list of resources")
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise InputError(f"items[{i}] is not a mapping (a Kubernetes resource)")
+    kinds = [str(item.get("kind", "")) for item in items]
+    return ResourceList(text, fmt, data.get("functionConfig"), kinds, data=data)

@@ -1,0 +1,254 @@
+"""Writing the output: the input text with each changed item edited in place.
+
+Changed items are edited where they stand (`yamltext.diff`); an item that cannot
+be edited in place is rewritten whole, with a warning. New resources go after
+the last item; results after any the list already holds. A stream of manifests
+gets its new resources as further documents and no results (they go to stderr).
+JSON input, and YAML whose top level is in flow style, is written whole.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from function.krm.resourcelist import Located, ResourceList
+from function.krm.results import PATH_ANNOTATIONS, Result, about, by_severity
+from function.yamltext import diff, edits, nodes, positions, writer
+from function.yamltext.edits import Edit
+from function.yamltext.writer import SeqStyle
+
+
+def write(
+    rl: ResourceList,
+    changed: dict[int, dict[str, Any]],
+    added: list[dict[str, Any]],
+    results: list[Result],
+) -> tuple[str, list[Result]]:
+    """The output text, and any results that writing itself produced."""
+    if rl.data is not None:
+        return _write_data(rl, changed, added, results), []
+    if rl.format == "stream":
+        return _write_stream(rl, changed, added)
+    return _write_yaml(rl, changed, added, results)
+
+
+def _new_results(existing: Any, results: list[Result]) -> list[dict[str, Any]]:
+    """Our results, less any that the list already holds (a rerun adds nothing)."""
+    seen = {repr(e) for e in existing} if isinstance(existing, list) else set()
+    out = []
+    for result in by_severity(results):
+        entry = result.as_dict()
+        if repr(entry) not in seen:
+            seen.add(repr(entry))
+            out.append(entry)
+    return out
+
+
+def _write_data(
+    rl: ResourceList,
+    changed: dict[int, dict[str, Any]],
+    added: list[dict[str, Any]],
+    results: list[Result],
+) -> str:
+    assert rl.data is not None
+    data = rl.data
+    items = data["items"]
+    for index, value in changed.items():
+        items[index] = value
+    items.extend(added)
+    new = _new_results(data.get("results"), results)
+    if new:
+        data["results"] = (data.get("results") or []) + new
+    if rl.format == "json":
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return writer.document(data)
+
+
+def _changed_items(
+    rl: ResourceList, changed: dict[int, dict[str, Any]], style: SeqStyle
+) -> tuple[list[Edit], list[Result]]:
+    """The edits of every changed item, and a warning for each one rewritten whole."""
+    found: list[Edit] = []
+    problems: list[Result] = []
+    for index in sorted(changed):
+        item, problem = item_edits(rl.locate(index), rl.item(index), changed[index], style)
+        found += item
+        if problem:
+            problems.append(problem)
+    return found, problems
+
+
+def _write_stream(
+    rl: ResourceList, changed: dict[int, dict[str, Any]], added: list[dict[str, Any]]
+) -> tuple[str, list[Result]]:
+    found, problems = _changed_items(rl, changed, "compact")
+    text = edits.apply(rl.text, found)
+    return join_documents([text, *(writer.document(_without_paths(r)) for r in added)]), problems
+
+
+def join_documents(pieces: list[str]) -> str:
+    """Texts of YAML documents as one multi-document stream."""
+    out = ""
+    for piece in pieces:
+        if out:
+            if not out.endswith("\n"):
+                out += "\n"
+            if not piece.lstrip().startswith("---"):
+                out += "---\n"
+        out += piece
+    return out
+
+
+def _without_paths(resource: dict[str, Any]) -> dict[str, Any]:
+    """A generated resource without the file annotations only kpt uses."""
+    annotations = resource["metadata"].get("annotations") or {}
+    kept = {k: v for k, v in annotations.items() if k not in PATH_ANNOTATIONS}
+    metadata = {k: v for k, v in resource["metadata"].items() if k != "annotations"}
+    if kept:
+        metadata["annotations"] = kept
+    return {**resource, "metadata": metadata}
+
+
+def _write_yaml(
+    rl: ResourceList,
+    changed: dict[int, dict[str, Any]],
+    added: list[dict[str, Any]],
+    results: list[Result],
+) -> tuple[str, list[Result]]:
+    style = items_style(rl)
+    found, extra = _changed_items(rl, changed, style)
+    if rl.layout is not None:
+        found += _cut_appends(rl, added, results + extra, style)
+        return edits.apply(rl.text, found), extra
+    text, root = rl.text, rl.root
+    assert root is not None
+    top = {k.value: (i, v) for i, (k, v) in enumerate(root.value) if isinstance(k, ScalarNode)}
+    if added:
+        found += _append(text, root, top.get("items"), "items", added, style)
+    existing_results = nodes.construct(top["results"][1]) if "results" in top else None
+    new_results = _new_results(existing_results, results + extra)
+    if new_results:
+        found += _append(text, root, top.get("results"), "results", new_results, style)
+    return edits.apply(text, found), extra
+
+
+def _shift(found: list[Edit], offset: int) -> list[Edit]:
+    return [Edit(e.start + offset, e.end + offset, e.text) for e in found]
+
+
+def _cut_appends(
+    rl: ResourceList, added: list[dict[str, Any]], results: list[Result], style: SeqStyle
+) -> list[Edit]:
+    """New items after the last one, and our results, for a list cut by its lines."""
+    layout = rl.layout
+    assert layout is not None
+    found: list[Edit] = []
+    if added:
+        last = rl.locate(len(layout.spans) - 1)
+        assert last.sequence is not None
+        found += _shift(
+            [edits.insert_entry(last.text, last.sequence, None, v, style) for v in added],
+            last.offset,
+        )
+    if "results" in layout.regions:
+        start, end = layout.regions["results"]
+        node = nodes.compose(rl.text[start:end])
+        assert isinstance(node, MappingNode)
+        new = _new_results(nodes.construct(node.value[0][1]), results)
+        if new:
+            there = (0, node.value[0][1])
+            found += _shift(_append(rl.text[start:end], node, there, "results", new, style), start)
+        return found
+    new = _new_results(None, results)
+    if new:
+        at = _before_closing_comments(rl.text)
+        lead = "" if at == 0 or rl.text[at - 1] == "\n" else "\n"
+        found.append(Edit(at, at, lead + writer.pair("results", new, 0, style)))
+    return found
+
+
+def _before_closing_comments(text: str) -> int:
+    """The end of the text, less the blank and column-0 comment lines that close it."""
+    end = len(text)
+    while end > 0:
+        begin = positions.line_start(text, end - 1 if text.endswith("\n", 0, end) else end)
+        line = text[begin:end].strip()
+        if line and not text[begin:end].startswith("#"):
+            break
+        end = begin
+    return end
+
+
+def items_style(rl: ResourceList) -> SeqStyle:
+    if rl.layout is not None:
+        return "wide" if rl.layout.dash > 0 else "compact"
+    node = rl.items_node
+    assert rl.root is not None
+    if isinstance(node, SequenceNode) and node.value and not node.flow_style:
+        key = next(k for k, v in rl.root.value if v is node)
+        dash = positions.dash_index(rl.text, node.value[0])
+        return "wide" if positions.column(rl.text, dash) > key.start_mark.column else "compact"
+    return "compact"
+
+
+# The edits of one changed item, and the warning when it had to be rewritten whole.
+ItemEdits = tuple[list[Edit], Result | None]
+
+
+def item_edits(
+    where: Located, old: dict[str, Any], new: dict[str, Any], default_style: SeqStyle
+) -> ItemEdits:
+    """Edits for one changed item; a whole rewrite (and a warning) when in place fails."""
+    text, node, in_sequence = where.text, where.node, where.sequence is not None
+    style = diff.sequence_style(text, node, default_style)
+    region = _region(text, node, in_sequence)
+    found = diff.edit_in_place(text, node, old, new, style, region, in_sequence)
+    if found is None:
+        found = [_rewrite(text, node, in_sequence, new, style)]
+        return _shift(found, where.offset), rewritten(new)
+    return _shift(found, where.offset), None
+
+
+def _region(text: str, node: Node, in_sequence: bool) -> tuple[int, int]:
+    """The item's lines: from its dash (or its first line) to the end of its content."""
+    start = positions.dash_index(text, node) if in_sequence else node.start_mark.index
+    return positions.line_start(text, start), positions.after(text, node)
+
+
+def _rewrite(text: str, node: Node, in_sequence: bool, new: Any, style: SeqStyle) -> Edit:
+    start, end = _region(text, node, in_sequence)
+    if in_sequence:
+        dash = positions.column(text, positions.dash_index(text, node))
+        return Edit(start, end, writer.entry(new, dash, style))
+    return Edit(start, end, writer.document(new, style))
+
+
+def rewritten(resource: dict[str, Any]) -> Result:
+    return about(
+        resource,
+        "this resource could not be edited in place, so it was rewritten whole; "
+        "comments inside it were lost",
+        "warning",
+    )
+
+
+def _append(
+    text: str,
+    root: MappingNode,
+    found: tuple[int, Node] | None,
+    key: str,
+    values: list[dict[str, Any]],
+    style: SeqStyle,
+) -> list[Edit]:
+    """Edits that append `values` to the top-level list `key`, creating it if needed."""
+    if found is None:
+        return [edits.insert_pair(text, root, None, key, values, style)]
+    position, node = found
+    if isinstance(node, SequenceNode) and node.value and not node.flow_style:
+        return [edits.insert_entry(text, node, None, v, style) for v in values]
+    old = nodes.construct(node)
+    combined = (old if isinstance(old, list) else []) + values
+    return [edits.replace_pair(text, root, position, combined, style)]

@@ -1,0 +1,1 @@
+"""Kubernetes knowledge: pod specs, metadata, label selectors, old Docker wiring, the record."""

@@ -1,0 +1,1 @@
+"""The transformation: workloads selected and wired per mode, audit, migration."""

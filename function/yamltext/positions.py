@@ -1,0 +1,130 @@
+"""Where things are in YAML text: lines, the end of a node's content, dashes, comments.
+
+Positions are indices into the text that a YAML composer read, as its marks give
+them. Lines end in "\n" (the reader turns other line breaks into it first).
+"""
+
+from __future__ import annotations
+
+from yaml.nodes import MappingNode, Node, SequenceNode
+
+
+class Unpatchable(Exception):
+    """The wanted change cannot be made as a local text edit."""
+
+
+def line_start(text: str, index: int) -> int:
+    return text.rfind("\n", 0, index) + 1
+
+
+def next_line(text: str, index: int) -> int:
+    found = text.find("\n", index)
+    return len(text) if found < 0 else found + 1
+
+
+def is_block(node: Node) -> bool:
+    return isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style and node.value
+
+
+def _content_end(text: str, node: Node) -> int:
+    """Index just past the last character of the node's own content."""
+    while is_block(node):
+        last = node.value[-1]
+        child = last[1] if isinstance(node, MappingNode) else last
+        floor = last[0].end_mark.index if isinstance(node, MappingNode) else node.start_mark.index
+        if child.start_mark.index < floor:
+            # An alias: its node stands earlier in the text. The collection ends
+            # at its own end mark, less the blank and comment lines before it.
+            return _last_content(text, node.end_mark.index)
+        node = child
+    return node.end_mark.index
+
+
+def _last_content(text: str, index: int) -> int:
+    """End of the last line before `index` that holds more than blanks and comments."""
+    end = line_start(text, index) if text[line_start(text, index) : index].strip() == "" else index
+    while end > 0:
+        begin = line_start(text, end - 1)
+        line = text[begin : end - 1].strip()
+        if line and not line.startswith("#"):
+            return end - 1
+        end = begin
+    return end
+
+
+def after(text: str, node: Node) -> int:
+    """Start of the line that follows the node's content (after any trailing comment)."""
+    end = _content_end(text, node)
+    if end == 0 or text[end - 1] == "\n":
+        return end
+    return next_line(text, end)
+
+
+def past_trailing_comments(text: str, start: int, indent: int) -> int:
+    """Move `start` (a line start) past the comment lines indented deeper than `indent`.
+
+    A comment under the last entry of a collection belongs to that entry;
+    something appended after the collection goes below it.
+    """
+    position = end = start
+    while position < len(text):
+        following = next_line(text, position)
+        line = text[position:following]
+        stripped = line.lstrip(" ")
+        if stripped.startswith("#") and len(line) - len(stripped) > indent:
+            end = position = following
+        elif not stripped.strip():
+            position = following
+        else:
+            break
+    return end
+
+
+def climb_comments(text: str, start: int, floor: int) -> int:
+    """Move `start` (a line start) up over the comment lines directly above it."""
+    while start > floor:
+        previous = line_start(text, start - 1)
+        if previous < floor or not text[previous : start - 1].lstrip().startswith("#"):
+            break
+        start = previous
+    return start
+
+
+def starts_line(text: str, index: int) -> bool:
+    begin = line_start(text, index)
+    return not text[begin:index].strip()
+
+
+def dash_index(text: str, entry: Node) -> int:
+    """Index of the `-` that introduces a block sequence entry.
+
+    It is the last `-` before the entry that starts its line and is followed by
+    a blank: a hyphen inside a comment (`- # end-to-end`) is not it.
+    """
+    position = entry.start_mark.index
+    while True:
+        dash = text.rfind("-", 0, position)
+        if dash < 0:
+            raise Unpatchable("sequence entry without a dash")
+        following = text[dash + 1 : dash + 2]
+        if starts_line(text, dash) and following in (" ", "\t", "\n", "\r", ""):
+            return dash
+        position = dash
+
+
+def column(text: str, index: int) -> int:
+    return index - line_start(text, index)
+
+
+def comment_of(line: str) -> str | None:
+    """The `# comment` that ends a YAML line, if any (a `#` inside quotes is not one)."""
+    quote = ""
+    for i, char in enumerate(line):
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"" and (i == 0 or line[i - 1] in " :[{,-"):
+            quote = char
+        elif char == "#" and (i == 0 or line[i - 1] in " \t"):
+            return line[i:].rstrip()
+    return None
