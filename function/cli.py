@@ -100,6 +100,7 @@ def _help() -> str:
 def _krm() -> int:
     from function import pipeline
     from function.krm.resourcelist import InputError
+    from function.yamltext.normalize import decode
 
     if sys.stdin.isatty():
         print(
@@ -108,11 +109,12 @@ def _krm() -> int:
             file=sys.stderr,
         )
     try:
-        done = pipeline.run(sys.stdin.read())
-    except InputError as error:
+        done = pipeline.run(decode(sys.stdin.buffer.read(), "the input"))
+    except (InputError, ValueError) as error:
         print(f"inject-docker: {error}", file=sys.stderr)
         return 1
-    sys.stdout.write(done.output)
+    # Bytes, not text: the output keeps the input's line endings, whatever the platform.
+    sys.stdout.buffer.write(done.output.encode("utf-8"))
     # kustomize shows its users stderr and never the results: say what matters there too.
     for result in done.results:
         if result.severity != "info":

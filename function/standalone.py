@@ -21,6 +21,7 @@ from function.krm.resourcelist import InputError
 from function.krm.write import join_documents
 from function.kube.metadata import annotations_of
 from function.yamltext import nodes
+from function.yamltext.normalize import BOM, decode
 
 _SUFFIXES = (".yaml", ".yml", ".json")
 _SKIPPED_NAMES = {"Kptfile", "kustomization.yaml", "kustomization.yml", "Kustomization"}
@@ -30,7 +31,7 @@ def _files(paths: list[str]) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for raw in paths:
         if raw == "-":
-            out.append(("<stdin>", sys.stdin.read()))
+            out.append(("<stdin>", _text(sys.stdin.buffer.read(), "<stdin>")))
             continue
         path = Path(raw)
         if path.is_dir():
@@ -42,12 +43,20 @@ def _files(paths: list[str]) -> list[tuple[str, str]]:
                 and p.name not in _SKIPPED_NAMES
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
-            out += [(str(p), p.read_text(encoding="utf-8")) for p in found]
+            out += [(str(p), _text(p.read_bytes(), str(p))) for p in found]
         elif path.is_file():
-            out.append((str(path), path.read_text(encoding="utf-8")))
+            out.append((str(path), _text(path.read_bytes(), str(path))))
         else:
             raise InputError(f"{raw}: no such file or folder")
     return out
+
+
+def _text(data: bytes, source: str) -> str:
+    """A file's text, without a byte order mark (one stands only at a stream's start)."""
+    try:
+        return decode(data, source).removeprefix(BOM)
+    except ValueError as error:
+        raise InputError(str(error)) from None
 
 
 def _values(source: str, text: str) -> list[Any]:
@@ -93,7 +102,7 @@ def run(config_path: str | None, paths: list[str]) -> int:
     except InputError as error:
         print(f"inject-docker: {error}", file=sys.stderr)
         return 1
-    sys.stdout.write(done.output)
+    sys.stdout.buffer.write(done.output.encode("utf-8"))
     for result in done.results:  # a person reads this mode: every result, on stderr
         print(result.as_line(), file=sys.stderr)
     return done.code

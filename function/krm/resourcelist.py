@@ -14,13 +14,13 @@ read as a list whose items are its documents.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from function.krm import jsontext
 from function.yamltext import cutter, nodes
 
 API_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1")
@@ -48,6 +48,7 @@ class ResourceList:
     # A plain class, not a dataclass: importing dataclasses costs a run more than
     # reading a small list does.
     __slots__ = (
+        "_listed",
         "_located",
         "_values",
         "data",
@@ -57,6 +58,7 @@ class ResourceList:
         "items_node",
         "kinds",
         "layout",
+        "parents",
         "root",
         "text",
     )
@@ -82,11 +84,21 @@ class ResourceList:
         self.layout = layout
         self.data = data
         self.entries = entries
+        # Items of `kind: List` items: their index (after the top-level items) ->
+        # (the List's index, the position in its `items`).
+        self.parents: dict[int, tuple[int, int]] = {}
+        self._listed: set[int] = set()  # the Lists whose items are registered
         self._values: dict[int, Any] = {}
         self._located: dict[int, Located] = {}
 
     def locate(self, index: int) -> Located:
         """Item `index` as a node, and the text it was composed from."""
+        if index in self.parents:
+            parent, position = self.parents[index]
+            where = self.locate(parent)
+            listed = _items_of(where.node)
+            assert listed is not None
+            return Located(where.text, listed.value[position], where.offset, listed)
         if self.layout is None:
             assert self.entries is not None
             sequence = self.items_node if isinstance(self.items_node, SequenceNode) else None
@@ -108,22 +120,54 @@ class ResourceList:
         """Item `index` as plain data (read once, then cached)."""
         if index not in self._values:
             if self.data is not None:
-                self._values[index] = self.data["items"][index]
+                if index in self.parents:
+                    parent, position = self.parents[index]
+                    self._values[index] = self.item(parent)["items"][position]
+                else:
+                    self._values[index] = self.data["items"][index]
             else:
                 self._values[index] = nodes.construct(self.locate(index).node)
         return self._values[index]
 
     def items_of_kinds(self, kinds: frozenset[str] | None) -> Iterator[tuple[int, dict[str, Any]]]:
-        wanted = [i for i, kind in enumerate(self.kinds) if kinds is None or kind in kinds]
+        """(index, value) of every item whose kind is in `kinds` (None: every item),
+        the items of `kind: List` items included."""
         if self.layout is not None:
             try:
-                for index in wanted:
+                self._find_listed()
+                for index in self._wanted(kinds):
                     self.item(index)
             except (Misread, yaml.YAMLError):
                 self._read_whole()
-                wanted = [i for i, kind in enumerate(self.kinds) if kinds is None or kind in kinds]
-        for index in wanted:
+        self._find_listed()
+        for index in self._wanted(kinds):
             yield index, self.item(index)
+
+    def _wanted(self, kinds: frozenset[str] | None) -> list[int]:
+        return [i for i, kind in enumerate(self.kinds) if kinds is None or kind in kinds]
+
+    def _find_listed(self) -> None:
+        """Register the items of every List item (and of Lists inside them)."""
+        index = 0
+        while index < len(self.kinds):  # grows as Lists are found
+            if is_list_kind(self.kinds[index]) and index not in self._listed:
+                self._listed.add(index)
+                self._register(index)
+            index += 1
+
+    def _register(self, index: int) -> None:
+        if self.data is not None:
+            listed = self.item(index).get("items")
+            kinds = [
+                str(v.get("kind", "")) if isinstance(v, dict) else ""
+                for v in (listed if isinstance(listed, list) else [])
+            ]
+        else:
+            sequence = _items_of(self.locate(index).node)
+            kinds = [kind_of(n) for n in sequence.value] if sequence is not None else []
+        for position, kind in enumerate(kinds):
+            self.parents[len(self.kinds)] = (index, position)
+            self.kinds.append(kind)
 
     def _read_whole(self) -> None:
         """Give up the cut by lines and compose the whole text."""
@@ -131,8 +175,24 @@ class ResourceList:
         self.kinds, self.root, self.items_node = whole.kinds, whole.root, whole.items_node
         self.entries = whole.entries
         self.layout = None
+        self.parents.clear()
+        self._listed.clear()
         self._values.clear()
         self._located.clear()
+
+
+def is_list_kind(kind: str) -> bool:
+    """`kind: List` (kubectl's output) and the API's typed lists such as PodList."""
+    return kind.endswith("List") and kind != KIND
+
+
+def _items_of(node: Node) -> SequenceNode | None:
+    """The block or flow `items` sequence of a List's node, if it has one."""
+    if isinstance(node, MappingNode):
+        for key, value in node.value:
+            if isinstance(key, ScalarNode) and key.value == "items":
+                return value if isinstance(value, SequenceNode) else None
+    return None
 
 
 def _describe(error: yaml.YAMLError) -> str:
@@ -148,7 +208,7 @@ def read(text: str) -> ResourceList:
         raise InputError("the input is empty; expected a ResourceList")
     if text.lstrip().startswith("{"):
         try:
-            data = json.loads(text)
+            data = jsontext.loads(text)
         except ValueError:
             pass
         else:
@@ -168,7 +228,7 @@ def read_stream(text: str) -> ResourceList:
         documents = [n for n in nodes.compose_all(text) if n is not None]
     except yaml.YAMLError as error:
         raise InputError(f"the input is not valid YAML: {_describe(error)}") from None
-    kinds = [_peek_kind(n) if isinstance(n, MappingNode) else "" for n in documents]
+    kinds = [kind_of(n) if isinstance(n, MappingNode) else "" for n in documents]
     return ResourceList(text, "stream", None, kinds, entries=documents)
 
 
@@ -185,7 +245,12 @@ def _read_cut(text: str, layout: cutter.Layout) -> ResourceList:
         return nodes.construct(node.value[0][1])
 
     _check_header(value("kind"), value("apiVersion"))
-    return ResourceList(text, "yaml", value("functionConfig"), list(layout.kinds), layout=layout)
+    rl = ResourceList(text, "yaml", value("functionConfig"), list(layout.kinds), layout=layout)
+    # The items the cut cannot vouch for are parsed now: each must read as one item
+    # on its own (else the whole text is read), and its kind is what the parser says.
+    for index in sorted(layout.checked):
+        rl.kinds[index] = kind_of(rl.locate(index).node)
+    return rl
 
 
 def _read_composed(text: str) -> ResourceList:
@@ -210,7 +275,7 @@ def _read_composed(text: str) -> ResourceList:
         for i, node in enumerate(items_node.value):
             if not isinstance(node, MappingNode):
                 raise InputError(f"items[{i}] is not a mapping (a Kubernetes resource)")
-            kinds.append(_peek_kind(node))
+            kinds.append(kind_of(node))
             entries.append(node)
     elif items_node is not None and not _is_null(items_node):
         raise InputError("items must be a list of resources")
@@ -223,11 +288,21 @@ def _is_null(node: Node) -> bool:
     return isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null"
 
 
-def _peek_kind(node: MappingNode) -> str:
+def kind_of(node: Node) -> str:
+    """The kind of the resource `node` stands for, "" when it has none."""
+    if not isinstance(node, MappingNode):
+        return ""
+    kind = ""
     for key, value in node.value:
+        if isinstance(key, ScalarNode) and key.tag == MERGE_TAG:
+            found = nodes.construct(node)  # a kind may come through a merge key
+            return str(found.get("kind", "")) if isinstance(found, dict) else ""
         if isinstance(key, ScalarNode) and key.value == "kind" and isinstance(value, ScalarNode):
-            return str(value.value)
-    return ""
+            kind = str(value.value)  # the last of duplicate keys wins, as when constructed
+    return kind
+
+
+MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 def _check_header(kind: Any, api_version: Any) -> None:

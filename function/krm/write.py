@@ -9,11 +9,11 @@ JSON input, and YAML whose top level is in flow style, is written whole.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from function.krm import jsontext
 from function.krm.resourcelist import Located, ResourceList
 from function.krm.results import PATH_ANNOTATIONS, Result, about, by_severity
 from function.yamltext import diff, edits, nodes, positions, writer
@@ -26,10 +26,11 @@ def write(
     changed: dict[int, dict[str, Any]],
     added: list[dict[str, Any]],
     results: list[Result],
-) -> tuple[str, list[Result]]:
-    """The output text, and any results that writing itself produced."""
+) -> tuple[list[Edit], list[Result]]:
+    """The edits that make the output of the input text, and any results that writing
+    itself produced."""
     if rl.data is not None:
-        return _write_data(rl, changed, added, results), []
+        return [Edit(0, len(rl.text), _write_data(rl, changed, added, results))], []
     if rl.format == "stream":
         return _write_stream(rl, changed, added)
     return _write_yaml(rl, changed, added, results)
@@ -57,13 +58,17 @@ def _write_data(
     data = rl.data
     items = data["items"]
     for index, value in changed.items():
-        items[index] = value
+        if index in rl.parents:
+            parent, position = rl.parents[index]
+            rl.item(parent)["items"][position] = value
+        else:
+            items[index] = value
     items.extend(added)
     new = _new_results(data.get("results"), results)
     if new:
         data["results"] = (data.get("results") or []) + new
     if rl.format == "json":
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        return jsontext.dumps(data)
     return writer.document(data)
 
 
@@ -83,10 +88,18 @@ def _changed_items(
 
 def _write_stream(
     rl: ResourceList, changed: dict[int, dict[str, Any]], added: list[dict[str, Any]]
-) -> tuple[str, list[Result]]:
+) -> tuple[list[Edit], list[Result]]:
     found, problems = _changed_items(rl, changed, "compact")
-    text = edits.apply(rl.text, found)
-    return join_documents([text, *(writer.document(_without_paths(r)) for r in added)]), problems
+    if added:
+        # New documents go after the last one, separated as the files were joined.
+        edited = edits.apply(rl.text, found)
+        tail = join_documents([edited, *map(_document_of, added)])[len(edited) :]
+        found.append(Edit(len(rl.text), len(rl.text), tail))
+    return found, problems
+
+
+def _document_of(resource: dict[str, Any]) -> str:
+    return writer.document(_without_paths(resource))
 
 
 def join_documents(pieces: list[str]) -> str:
@@ -117,12 +130,12 @@ def _write_yaml(
     changed: dict[int, dict[str, Any]],
     added: list[dict[str, Any]],
     results: list[Result],
-) -> tuple[str, list[Result]]:
+) -> tuple[list[Edit], list[Result]]:
     style = items_style(rl)
     found, extra = _changed_items(rl, changed, style)
     if rl.layout is not None:
         found += _cut_appends(rl, added, results + extra, style)
-        return edits.apply(rl.text, found), extra
+        return found, extra
     text, root = rl.text, rl.root
     assert root is not None
     top = {k.value: (i, v) for i, (k, v) in enumerate(root.value) if isinstance(k, ScalarNode)}
@@ -132,7 +145,7 @@ def _write_yaml(
     new_results = _new_results(existing_results, results + extra)
     if new_results:
         found += _append(text, root, top.get("results"), "results", new_results, style)
-    return edits.apply(text, found), extra
+    return found, extra
 
 
 def _shift(found: list[Edit], offset: int) -> list[Edit]:

@@ -6,11 +6,16 @@ parsing. Manifests repeat the same few hundred scalars (`name`, `image`, `true`)
 thousands of times, so resolved tags are remembered, and the common tags are
 constructed directly; anything unusual (merge keys, timestamps, octal or
 sexagesimal numbers, binary, sets) goes through PyYAML's own safe constructor.
+
+Hostile input is refused before it costs much: nesting deep enough to exhaust the
+C composer's stack is found before composing, and building a value stops when it
+nests too deep or when aliases expand it far beyond its own text ("billion laughs").
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 import yaml
@@ -25,6 +30,23 @@ _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
 _BOOLS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+
+# Collections nested deeper than this are refused: PyYAML's C composer recurses
+# once per level, and its stack runs out somewhere past 20,000 levels.
+MAX_NESTING = 1000
+# Values nested deeper than this are refused: no Kubernetes object comes close,
+# and the function's own recursion over values must stay well inside Python's.
+MAX_VALUE_DEPTH = 200
+# A value may expand (through aliases) to this many nodes per character of its
+# text, plus a constant: far beyond any manifest, far short of an alias bomb.
+EXPANSION_PER_CHARACTER = 10
+EXPANSION_ALLOWANCE = 10_000
+
+_DEEP_BLOCK = re.compile(r"^ {250}|(?:[-?] ){100}", re.M)
+
+
+class Refused(ValueError):
+    """The input is built to exhaust the reader (too deep, or an alias bomb)."""
 
 
 _RESOLVER = yaml.resolver.Resolver()
@@ -50,7 +72,36 @@ class Loader(yaml.CSafeLoader):
         self.ascend_resolver = tuple  # type: ignore[method-assign,assignment]  # no arguments
 
 
+def check_nesting(text: str) -> None:
+    """Refuse `text` if its collections nest deeper than MAX_NESTING.
+
+    Depth needs either brackets (flow collections) or indentation and indicators
+    (block collections), so a text with few of both cannot be deep; only other
+    texts are measured, with libyaml's event parser, which does not recurse.
+    """
+    brackets = text.count("[") + text.count("{")
+    if brackets < MAX_NESTING // 2 and not _DEEP_BLOCK.search(text):
+        return
+    depth = 0
+    starts = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+    ends = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+    try:
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            if isinstance(event, starts):
+                depth += 1
+                if depth > MAX_NESTING:
+                    line = event.start_mark.line + 1 if event.start_mark else 0
+                    raise Refused(
+                        f"collections nest deeper than {MAX_NESTING} levels (at line {line})"
+                    )
+            elif isinstance(event, ends):
+                depth -= 1
+    except yaml.YAMLError:
+        return  # the composer reports it, with its place
+
+
 def compose(text: str) -> Node | None:
+    check_nesting(text)
     loader = Loader(text)
     try:
         return loader.get_single_node()
@@ -59,6 +110,7 @@ def compose(text: str) -> Node | None:
 
 
 def compose_all(text: str) -> list[Node | None]:
+    check_nesting(text)
     loader = Loader(text)
     try:
         out: list[Node | None] = []
@@ -78,19 +130,57 @@ class _Unusual(Exception):
     pass
 
 
+class _Budget:
+    """How many more nodes a value may expand to."""
+
+    __slots__ = ("left",)
+
+    def __init__(self, node: Node) -> None:
+        span = node.end_mark.index - node.start_mark.index
+        self.left = span * EXPANSION_PER_CHARACTER + EXPANSION_ALLOWANCE
+
+    def spend(self, line: int) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise Refused(
+                f"aliases expand the value at line {line} far beyond its text "
+                "(an alias bomb?); expand them by hand"
+            )
+
+
 def construct(node: Node) -> Any:
     """The plain data a node stands for, as PyYAML's safe loader would build it."""
     try:
-        return _construct(node, set())
-    except (_Unusual, RecursionError):
+        return _construct(node, set(), 0, _Budget(node))
+    except _Unusual:
         loader = yaml.CSafeLoader("")
         try:
-            return loader.construct_document(node)
+            value = loader.construct_document(node)
         finally:
             loader.dispose()
+        _check_built(value, node)
+        return value
 
 
-def _construct(node: Node, open_nodes: set[int]) -> Any:
+def _check_built(value: Any, node: Node) -> None:
+    """Refuse a value PyYAML built that nests too deep or expands too far (its
+    aliases are shared objects, which the function would copy out)."""
+    budget = _Budget(node)
+    line = node.start_mark.line + 1
+    stack = [(value, 0)]
+    while stack:
+        current, depth = stack.pop()
+        budget.spend(line)
+        if depth > MAX_VALUE_DEPTH:
+            raise Refused(f"the value at line {line} nests deeper than {MAX_VALUE_DEPTH} levels")
+        if isinstance(current, dict):
+            stack.extend((v, depth + 1) for v in current.values())
+        elif isinstance(current, (list, tuple, set)):
+            stack.extend((v, depth + 1) for v in current)
+
+
+def _construct(node: Node, open_nodes: set[int], depth: int, budget: _Budget) -> Any:
+    budget.spend(node.start_mark.line + 1)
     tag = node.tag
     if isinstance(node, ScalarNode):
         value = node.value
@@ -103,21 +193,22 @@ def _construct(node: Node, open_nodes: set[int]) -> Any:
         if tag == _NULL:
             return None
         raise _Unusual
+    if depth > MAX_VALUE_DEPTH:
+        line = node.start_mark.line + 1
+        raise Refused(f"the value at line {line} nests deeper than {MAX_VALUE_DEPTH} levels")
     if id(node) in open_nodes:
-        raise _Unusual  # an alias that contains itself
+        raise Refused(f"the alias at line {node.start_mark.line + 1} contains itself")
     open_nodes.add(id(node))
     try:
         if isinstance(node, SequenceNode) and tag == _SEQ:
-            return [_construct(item, open_nodes) for item in node.value]
+            return [_construct(item, open_nodes, depth + 1, budget) for item in node.value]
         if isinstance(node, MappingNode) and tag == _MAP:
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                if (
-                    not isinstance(key_node, ScalarNode)
-                    or key_node.tag == "tag:yaml.org,2002:merge"
-                ):
+                if not isinstance(key_node, ScalarNode) or key_node.tag == _MERGE:
                     raise _Unusual
-                out[_construct(key_node, open_nodes)] = _construct(value_node, open_nodes)
+                key = _construct(key_node, open_nodes, depth + 1, budget)
+                out[key] = _construct(value_node, open_nodes, depth + 1, budget)
             return out
     finally:
         open_nodes.discard(id(node))
