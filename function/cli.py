@@ -100,7 +100,7 @@ def _help() -> str:
 def _krm() -> int:
     from function import pipeline
     from function.krm.resourcelist import InputError
-    from function.yamltext.normalize import decode
+    from function.yamltext.normalize import NotText, decode
 
     if sys.stdin.isatty():
         print(
@@ -110,7 +110,7 @@ def _krm() -> int:
         )
     try:
         done = pipeline.run(decode(sys.stdin.buffer.read(), "the input"))
-    except (InputError, ValueError) as error:
+    except (InputError, NotText) as error:
         print(f"inject-docker: {error}", file=sys.stderr)
         return 1
     # Bytes, not text: the output keeps the input's line endings, whatever the platform.

@@ -84,7 +84,14 @@ def _run(text: str, config: Any, stream: bool) -> Run:
             return Run(source.restore(edits), problems, 1)
     transform = TRANSFORMS[config.mode]
     outcome = transform.run(config, rl.items_of_kinds(transform.kinds_to_read(config)))
-    edits, extra = write.write(rl, outcome.changed, outcome.added, outcome.results)
-    results = by_severity(outcome.results + extra)
+    notes = [Result(note, "warning") for note in rl.notes]
+    edits, extra = write.write(
+        rl,
+        outcome.changed,
+        outcome.added,
+        outcome.results + notes,
+        rewrite=not source.unicode_breaks,
+    )
+    results = by_severity(outcome.results + notes + extra)
     code = 1 if any(r.severity == "error" for r in results) else 0
     return Run(source.restore(edits), results, code)

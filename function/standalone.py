@@ -21,7 +21,7 @@ from function.krm.resourcelist import InputError
 from function.krm.write import join_documents
 from function.kube.metadata import annotations_of
 from function.yamltext import nodes
-from function.yamltext.normalize import BOM, decode
+from function.yamltext.normalize import BOM, NotText, decode
 
 _SUFFIXES = (".yaml", ".yml", ".json")
 _SKIPPED_NAMES = {"Kptfile", "kustomization.yaml", "kustomization.yml", "Kustomization"}
@@ -55,7 +55,7 @@ def _text(data: bytes, source: str) -> str:
     """A file's text, without a byte order mark (one stands only at a stream's start)."""
     try:
         return decode(data, source).removeprefix(BOM)
-    except ValueError as error:
+    except NotText as error:
         raise InputError(str(error)) from None
 
 

@@ -128,20 +128,31 @@ def test_standalone_reports_missing_files_and_bad_config(tmp_path: Path) -> None
 
 
 def test_lists_the_line_reader_cannot_cut_are_read_whole() -> None:
-    text = (
+    pods = (
         "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
-        "- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n  spec:\n    containers: &c\n"
+        "- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n  spec:\n    containers:\n"
         "    - name: build\n      image: docker:29.8.0-cli\n"
-        "- apiVersion: v1\n  kind: Pod\n  metadata: {name: b}\n  spec:\n    containers: *c\n"
+    )
+    configmap = (
         "- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: q}\n"
         '  data:\n    x: "multi\n- line"\n'
     )
-    done = run_function(text)
+    done = run_function(pods + configmap)
+    assert done.code == 0, done.stderr
+    out = yaml.safe_load(done.stdout)
+    assert out["items"][0]["spec"]["initContainers"][0]["name"] == "dind"
+    assert out["items"][1]["data"]["x"] == "multi - line"
+    assert '    x: "multi\n- line"\n' in done.stdout
+    # Anchors shared between items: the list is written out whole, values kept.
+    shared = pods.replace("containers:\n", "containers: &c\n") + (
+        "- apiVersion: v1\n  kind: Pod\n  metadata: {name: b}\n  spec:\n    containers: *c\n"
+    )
+    done = run_function(shared + configmap)
     assert done.code == 0, done.stderr
     out = yaml.safe_load(done.stdout)
     assert [i["spec"]["initContainers"][0]["name"] for i in out["items"][:2]] == ["dind", "dind"]
     assert out["items"][2]["data"]["x"] == "multi - line"
-    assert '    x: "multi\n- line"\n' in done.stdout
+    assert "anchors and aliases shared between resources" in done.stderr
 
 
 def test_items_whose_keys_stand_deeper_than_usual_are_still_found() -> None:

@@ -99,16 +99,3 @@ def test_reading_by_lines_and_reading_whole_agree(
     monkeypatch.setattr(resourcelist.cutter, "scan", lambda text: None)
     whole = pipeline.run(stdin).output
     assert whole == output
-
-
-def test_edits_left_unchecked_at_run_time_read_back_right(
-    case: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Inserted lines are not read back at run time; here they are, for every case."""
-    from function import pipeline
-    from function.yamltext import diff
-
-    monkeypatch.setattr(diff, "READ_BACK_ALL", True)
-    stdin, output, _ = _output(case)
-    checked = pipeline.run(stdin).output
-    assert checked == output

@@ -112,7 +112,7 @@ def test_wide_sequences_stay_wide() -> None:
 def test_an_empty_flow_list_that_gains_entries_becomes_block_style() -> None:
     text = "env: [] # none yet\nname: a\n"
     patched = _patch(text, lambda v: {**v, "env": [{"name": "A", "value": "b"}]})
-    assert patched == "env:\n- name: A\n  value: b\nname: a\n"
+    assert patched == "env: # none yet\n- name: A\n  value: b\nname: a\n"
 
 
 def test_first_key_of_a_sequence_entry_can_be_deleted() -> None:

@@ -58,6 +58,7 @@ class ResourceList:
         "items_node",
         "kinds",
         "layout",
+        "notes",
         "parents",
         "root",
         "text",
@@ -87,6 +88,7 @@ class ResourceList:
         # Items of `kind: List` items: their index (after the top-level items) ->
         # (the List's index, the position in its `items`).
         self.parents: dict[int, tuple[int, int]] = {}
+        self.notes: list[str] = []  # warnings about the list as a whole
         self._listed: set[int] = set()  # the Lists whose items are registered
         self._values: dict[int, Any] = {}
         self._located: dict[int, Located] = {}
@@ -279,9 +281,42 @@ def _read_composed(text: str) -> ResourceList:
             entries.append(node)
     elif items_node is not None and not _is_null(items_node):
         raise InputError("items must be a list of resources")
+    if cutter.ANCHOR_OR_ALIAS.search(text) and _shared(entries):
+        # An edit of one item would change another through the alias: the list is
+        # written out whole from its values, aliases expanded.
+        rl = _from_data(text, nodes.construct(root), "data")
+        rl.notes.append(SHARED_ANCHORS)
+        return rl
     config_node = top.get("functionConfig")
     function_config = nodes.construct(config_node) if config_node is not None else None
     return ResourceList(text, "yaml", function_config, kinds, root, items_node, entries=entries)
+
+
+SHARED_ANCHORS = (
+    "the list uses YAML anchors and aliases shared between resources, so an edit of one "
+    "would change another: it was written out whole, with the aliases expanded and its "
+    "comments dropped"
+)
+
+
+def _shared(entries: list[Node]) -> bool:
+    """True when some node belongs to two items (an anchor in one, an alias in another)."""
+    owner: dict[int, int] = {}
+    for index, entry in enumerate(entries):
+        stack = [entry]
+        while stack:
+            node = stack.pop()
+            seen = owner.get(id(node))
+            if seen is not None:
+                if seen != index:
+                    return True
+                continue  # an alias inside the item: its node was walked already
+            owner[id(node)] = index
+            if isinstance(node, MappingNode):
+                stack.extend(n for pair in node.value for n in pair)
+            elif isinstance(node, SequenceNode):
+                stack.extend(node.value)
+    return False
 
 
 def _is_null(node: Node) -> bool:

@@ -26,14 +26,16 @@ def write(
     changed: dict[int, dict[str, Any]],
     added: list[dict[str, Any]],
     results: list[Result],
+    *,
+    rewrite: bool = True,
 ) -> tuple[list[Edit], list[Result]]:
     """The edits that make the output of the input text, and any results that writing
-    itself produced."""
+    itself produced. `rewrite`: whether an item may be rewritten whole from its value."""
     if rl.data is not None:
         return [Edit(0, len(rl.text), _write_data(rl, changed, added, results))], []
     if rl.format == "stream":
-        return _write_stream(rl, changed, added)
-    return _write_yaml(rl, changed, added, results)
+        return _write_stream(rl, changed, added, rewrite)
+    return _write_yaml(rl, changed, added, results, rewrite)
 
 
 def _new_results(existing: Any, results: list[Result]) -> list[dict[str, Any]]:
@@ -73,13 +75,14 @@ def _write_data(
 
 
 def _changed_items(
-    rl: ResourceList, changed: dict[int, dict[str, Any]], style: SeqStyle
+    rl: ResourceList, changed: dict[int, dict[str, Any]], style: SeqStyle, rewrite: bool
 ) -> tuple[list[Edit], list[Result]]:
-    """The edits of every changed item, and a warning for each one rewritten whole."""
+    """The edits of every changed item, and a result for each one not edited in place."""
     found: list[Edit] = []
     problems: list[Result] = []
     for index in sorted(changed):
-        item, problem = item_edits(rl.locate(index), rl.item(index), changed[index], style)
+        where, old = rl.locate(index), rl.item(index)
+        item, problem = item_edits(where, old, changed[index], style, rewrite)
         found += item
         if problem:
             problems.append(problem)
@@ -87,9 +90,9 @@ def _changed_items(
 
 
 def _write_stream(
-    rl: ResourceList, changed: dict[int, dict[str, Any]], added: list[dict[str, Any]]
+    rl: ResourceList, changed: dict[int, dict[str, Any]], added: list[dict[str, Any]], rewrite: bool
 ) -> tuple[list[Edit], list[Result]]:
-    found, problems = _changed_items(rl, changed, "compact")
+    found, problems = _changed_items(rl, changed, "compact", rewrite)
     if added:
         # New documents go after the last one, separated as the files were joined.
         edited = edits.apply(rl.text, found)
@@ -130,9 +133,10 @@ def _write_yaml(
     changed: dict[int, dict[str, Any]],
     added: list[dict[str, Any]],
     results: list[Result],
+    rewrite: bool,
 ) -> tuple[list[Edit], list[Result]]:
     style = items_style(rl)
-    found, extra = _changed_items(rl, changed, style)
+    found, extra = _changed_items(rl, changed, style, rewrite)
     if rl.layout is not None:
         found += _cut_appends(rl, added, results + extra, style)
         return found, extra
@@ -177,7 +181,11 @@ def _cut_appends(
         return found
     new = _new_results(None, results)
     if new:
-        at = _before_closing_comments(rl.text)
+        # After the last item's content as the parser sees it (a `|+` block scalar
+        # keeps the blank lines that follow it), before the comments that close the text.
+        last = rl.locate(len(layout.spans) - 1)
+        content = last.offset + positions.after(last.text, last.node)
+        at = max(_before_closing_comments(rl.text), content)
         lead = "" if at == 0 or rl.text[at - 1] == "\n" else "\n"
         found.append(Edit(at, at, lead + writer.pair("results", new, 0, style)))
     return found
@@ -207,43 +215,67 @@ def items_style(rl: ResourceList) -> SeqStyle:
     return "compact"
 
 
-# The edits of one changed item, and the warning when it had to be rewritten whole.
+# The edits of one changed item, and the result when it was not edited in place.
 ItemEdits = tuple[list[Edit], Result | None]
 
 
 def item_edits(
-    where: Located, old: dict[str, Any], new: dict[str, Any], default_style: SeqStyle
+    where: Located,
+    old: dict[str, Any],
+    new: dict[str, Any],
+    default_style: SeqStyle,
+    rewrite: bool = True,
 ) -> ItemEdits:
-    """Edits for one changed item; a whole rewrite (and a warning) when in place fails."""
+    """Edits for one changed item, each proven by reading the text back.
+
+    When the item cannot be edited in place it is rewritten whole (with a warning;
+    its comments are kept above it), if `rewrite` allows; when even that does not
+    read back as `new`, it is left as it was, with an error.
+    """
     text, node, in_sequence = where.text, where.node, where.sequence is not None
     style = diff.sequence_style(text, node, default_style)
-    region = _region(text, node, in_sequence)
-    found = diff.edit_in_place(text, node, old, new, style, region, in_sequence)
-    if found is None:
-        found = [_rewrite(text, node, in_sequence, new, style)]
-        return _shift(found, where.offset), rewritten(new)
-    return _shift(found, where.offset), None
+    start, end = _region(text, node, in_sequence)
+    found = diff.edit_in_place(text, node, old, new, style, (start, end), in_sequence)
+    if found is not None:
+        return _shift(found, where.offset), None
+    if not rewrite:
+        return [], about(
+            new,
+            "this resource could not be edited in place, and it holds Unicode line "
+            "separators (U+2028, U+2029) that rewriting it would turn into line feeds; "
+            "left unchanged",
+            "error",
+        )
+    if in_sequence:
+        indent = positions.column(text, positions.dash_index(text, node))
+        rendered = writer.entry(new, indent, style)
+    else:
+        indent, rendered = 0, writer.document(new, style)
+    if not diff.reads_back(rendered, new, in_sequence):
+        return [], about(
+            new,
+            "inject-docker could not write this resource so that it reads back as "
+            "intended; left unchanged. This is a bug: please report it with this resource",
+            "error",
+        )
+    kept = positions.comments_within(text, start, end, [node])
+    lines = "".join(f"{' ' * indent}{comment}\n" for comment in kept)
+    return _shift([Edit(start, end, lines + rendered)], where.offset), rewritten(new, kept)
 
 
 def _region(text: str, node: Node, in_sequence: bool) -> tuple[int, int]:
     """The item's lines: from its dash (or its first line) to the end of its content."""
-    start = positions.dash_index(text, node) if in_sequence else node.start_mark.index
-    return positions.line_start(text, start), positions.after(text, node)
-
-
-def _rewrite(text: str, node: Node, in_sequence: bool, new: Any, style: SeqStyle) -> Edit:
-    start, end = _region(text, node, in_sequence)
     if in_sequence:
-        dash = positions.column(text, positions.dash_index(text, node))
-        return Edit(start, end, writer.entry(new, dash, style))
-    return Edit(start, end, writer.document(new, style))
+        return edits.entry_span(text, node)
+    return positions.line_start(text, node.start_mark.index), positions.after(text, node)
 
 
-def rewritten(resource: dict[str, Any]) -> Result:
+def rewritten(resource: dict[str, Any], kept: list[str]) -> Result:
+    moved = f"; its comments were moved above it: {', '.join(kept[:3])}" if kept else ""
+    more = f" and {len(kept) - 3} more" if len(kept) > 3 else ""
     return about(
         resource,
-        "this resource could not be edited in place, so it was rewritten whole; "
-        "comments inside it were lost",
+        f"this resource could not be edited in place, so it was rewritten whole{moved}{more}",
         "warning",
     )
 

@@ -44,7 +44,7 @@ _PLAIN_KEY = re.compile(r"[A-Za-z0-9_./-]+:(?:[ \t]|$)")
 # An anchor or an alias: `&name` or `*name` where a node may start (after the
 # indentation, an indicator, a flow bracket or comma, or a tag). It also finds some
 # that are not (`- &&` in a script): those lists are read whole, which costs time.
-_ANCHOR_OR_ALIAS = re.compile(r"(?:^[ ]*|[:?,\[{-][ ]*|![^ \t\n]*[ ]+)[&*][^ \t\n\[\]{},]", re.M)
+ANCHOR_OR_ALIAS = re.compile(r"(?:^[ ]*|[:?,\[{-][ ]*|![^ \t\n]*[ ]+)[&*][^ \t\n\[\]{},]", re.M)
 # Where a quoted scalar or a flow collection may start, and the line may leave it
 # open: a quote or bracket where a node may start. Lines that match are read by
 # `_leaves_open`; the others cannot leave anything open.
@@ -61,7 +61,7 @@ class Layout(NamedTuple):
 
 def scan(text: str) -> Layout | None:
     """The layout of `text`, or None when it is not the plain one."""
-    if "\t" in text or _MARKERS.search(text) or _ANCHOR_OR_ALIAS.search(text):
+    if "\t" in text or _MARKERS.search(text) or ANCHOR_OR_ALIAS.search(text):
         # Tabs, more than one document, anchors or aliases: the full reader decides.
         return None
     starts: list[tuple[str, int]] = []

@@ -33,11 +33,15 @@ from function.yamltext.edits import (
     replace_entry,
     replace_pair,
 )
-from function.yamltext.positions import Unpatchable, column, dash_index, is_block
+from function.yamltext.positions import (
+    Unpatchable,
+    column,
+    comments_within,
+    dash_index,
+    is_block,
+    is_explicit_key,
+)
 from function.yamltext.writer import SeqStyle
-
-# Tests set this to read back every edit, the unchecked kind included.
-READ_BACK_ALL = False
 
 
 def diff(text: str, node: Node, old: Any, new: Any, style: SeqStyle) -> list[Edit] | None:
@@ -61,7 +65,10 @@ def _diff_different(
     if node.flow_style:
         if writer.is_block(new) and not node.value:
             return None  # an empty `[]` or `{}` that gains content becomes block style
-        return [Edit(node.start_mark.index, node.end_mark.index, writer.flow(new))]
+        start, end = node.start_mark.index, node.end_mark.index
+        if comments_within(text, start, end, [node]):
+            return None  # rewritten whole in place, its comments would be lost
+        return [Edit(start, end, writer.flow(new))]
     if isinstance(node, MappingNode) and isinstance(old, dict) and isinstance(new, dict):
         return _diff_mapping(text, node, old, new, style)
     if isinstance(node, SequenceNode) and isinstance(old, list) and isinstance(new, list):
@@ -76,6 +83,8 @@ def _diff_mapping(
     for i, (key_node, _) in enumerate(node.value):
         if not isinstance(key_node, ScalarNode) or key_node.value == "<<":
             raise Unpatchable("complex or merge keys")
+        if is_explicit_key(text, key_node):
+            raise Unpatchable("explicit keys (`? key`)")
         position[key_node.value] = i
     if len(position) != len(node.value) or set(position) != {str(k) for k in old}:
         raise Unpatchable("duplicate or non-string keys")
@@ -86,7 +95,7 @@ def _diff_mapping(
     edits: list[Edit] = []
     for key, i in position.items():
         if key not in new:
-            edits.append(delete_pair(text, node, i))
+            edits.extend(delete_pair(text, node, i))
         elif not same(old[key], new[key]):
             inner = _diff_different(text, node.value[i][1], old[key], new[key], style)
             edits.extend(
@@ -159,7 +168,7 @@ def _diff_sequence(
     old_to_new = dict(matched)
     for i, value in enumerate(old):
         if i not in old_to_new:
-            edits.append(delete_entry(text, node, i))
+            edits.extend(delete_entry(text, node, i))
             continue
         wanted = new[old_to_new[i]]
         if not same(value, wanted):
@@ -185,12 +194,13 @@ def edit_in_place(
     region: tuple[int, int],
     is_entry: bool,
 ) -> list[Edit] | None:
-    """`diff`, checked: the edited `region` must read back as `new`.
+    """`diff`, proven: the edited text, read back, must be `new`.
 
-    Only whole lines of block text inserted between lines go unchecked: reading
-    every changed resource back would double the function's run time, and those
-    insertions are where it would find nothing. None when the change cannot be
-    made in place; the caller then rewrites the whole resource.
+    `region` holds the node's text (with its dash when `is_entry`). The text read
+    back runs from the start of the region or of the first edit, whichever comes
+    first, to the end of the region or of the last edit. None when the change
+    cannot be made in place, or did not read back as `new`; the caller then
+    rewrites the whole resource.
     """
     start, end = region
     if "*" in text[start:end] and _has_alias(node):
@@ -199,16 +209,30 @@ def edit_in_place(
         edits = diff(text, node, old, new, style)
         if edits is None:
             return None
-        if not READ_BACK_ALL and not any(e.checked for e in edits):
+        if not edits:
             return edits
-        read_back = nodes.load(apply(text[start:end], edits, offset=start))
+        start = min(start, min(e.start for e in edits))
+        end = max(end, max(e.end for e in edits))
+        return (
+            edits
+            if reads_back(apply(text[start:end], edits, offset=start), new, is_entry)
+            else None
+        )
     except (Unpatchable, yaml.YAMLError):
         return None
+
+
+def reads_back(text: str, value: Any, is_entry: bool) -> bool:
+    """True when `text` is YAML for `value` (for `[value]` when `is_entry`)."""
+    try:
+        node = nodes.compose(text)
+    except yaml.YAMLError:
+        return False
     if is_entry:
-        if not (isinstance(read_back, list) and len(read_back) == 1):
-            return None
-        read_back = read_back[0]
-    return edits if same(read_back, new) else None
+        if not (isinstance(node, SequenceNode) and len(node.value) == 1):
+            return False
+        node = node.value[0]
+    return node is not None and nodes.matches(node, value)
 
 
 def _has_alias(node: Node) -> bool:

@@ -1,14 +1,16 @@
 """Text edits of one YAML collection: insert, delete or replace a key or a sequence entry.
 
-Each function returns an `Edit` of the text; `apply` makes a list of them. New
-text comes from the writer, indented to match the collection it goes into.
+Each function returns the `Edit`s of the text that make the change; `apply` makes
+a list of them. New text comes from the writer, indented to match the collection
+it goes into. Text that is removed keeps its comments: they stay as comment lines
+where the removed text was.
 """
 
 from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from yaml.nodes import MappingNode, SequenceNode
+from yaml.nodes import MappingNode, Node, SequenceNode
 
 from function.yamltext import writer
 from function.yamltext.positions import (
@@ -16,7 +18,7 @@ from function.yamltext.positions import (
     after,
     climb_comments,
     column,
-    comment_of,
+    comments_within,
     dash_index,
     line_start,
     past_trailing_comments,
@@ -29,9 +31,6 @@ class Edit(NamedTuple):
     start: int
     end: int
     text: str
-    # False only for block text inserted between whole lines, the one kind of
-    # edit simple enough that `edit_in_place` does not read its result back.
-    checked: bool = True
 
 
 def apply(text: str, edits: list[Edit], offset: int = 0) -> str:
@@ -49,7 +48,7 @@ def apply(text: str, edits: list[Edit], offset: int = 0) -> str:
 
 
 def _key_column(mapping: MappingNode) -> int:
-    return mapping.value[0][0].start_mark.column
+    return int(mapping.value[0][0].start_mark.column)
 
 
 def _pair_start(text: str, mapping: MappingNode, i: int) -> int | None:
@@ -58,7 +57,7 @@ def _pair_start(text: str, mapping: MappingNode, i: int) -> int | None:
     if not starts_line(text, key):
         return None
     floor = after(text, mapping.value[i - 1][1]) if i else 0
-    return climb_comments(text, line_start(text, key), floor)
+    return climb_comments(text, line_start(text, key), floor, _key_column(mapping))
 
 
 def _pair_span(text: str, mapping: MappingNode, i: int) -> tuple[int, int, bool]:
@@ -79,37 +78,54 @@ def insert_pair(
     if before is not None:
         at = _pair_start(text, mapping, before)
         if at is not None:
-            return Edit(at, at, rendered, checked=False)
+            return Edit(at, at, rendered)
     at = past_trailing_comments(text, after(text, mapping.value[-1][1]), indent)
     if at == len(text) and text and not text.endswith("\n"):
         rendered = "\n" + rendered
-    return Edit(at, at, rendered, checked=False)
+    return Edit(at, at, rendered)
 
 
-def delete_pair(text: str, mapping: MappingNode, i: int) -> Edit:
+def delete_pair(text: str, mapping: MappingNode, i: int) -> list[Edit]:
     start, end, mid_line = _pair_span(text, mapping, i)
+    indent = _key_column(mapping)
+    kept = _kept_comments(text, start, end, list(mapping.value[i]), indent)
     if mid_line:
         if i + 1 >= len(mapping.value):
             raise Unpatchable("cannot delete the only key of a sequence entry")
-        # The next key moves up to take this one's place after the dash.
+        # The next key moves up to take this one's place after the dash; the
+        # comments go on lines of their own above the dash.
         end = mapping.value[i + 1][0].start_mark.index
-        return Edit(start, end, "")
-    return Edit(start, end, _kept_comments(text[start:end], mapping.value[i][0].start_mark.column))
+        above = line_start(text, start)
+        return [Edit(above, above, kept), Edit(start, end, "")] if kept else [Edit(start, end, "")]
+    return [Edit(start, end, kept)]
 
 
 def replace_pair(text: str, mapping: MappingNode, i: int, value: Any, style: SeqStyle) -> Edit:
     start, end, mid_line = _pair_span(text, mapping, i)
     key = mapping.value[i][0].value
-    rendered = writer.pair(key, value, _key_column(mapping), style)
+    indent = _key_column(mapping)
+    rendered = writer.pair(key, value, indent, style)
+    comments = comments_within(text, start, end, list(mapping.value[i]))
+    first_line_end = text.find("\n", start, end)
+    head, _, body = rendered.partition("\n")
+    if comments and head.endswith(":") and first_line_end >= 0:
+        # `key: [] # note` that becomes a block keeps its note on the key's line.
+        on_key_line = comments_within(text, start, first_line_end, list(mapping.value[i]))
+        if on_key_line:
+            rendered = f"{head} {on_key_line[0]}\n{body}"
+            comments = comments[1:]
+    kept = "".join(f"{' ' * indent}{c}\n" for c in comments)
     if mid_line:
-        rendered = rendered.lstrip(" ")
-    return Edit(start, end, rendered)
+        if kept:
+            raise Unpatchable("comments inside the first key of a sequence entry")
+        return Edit(start, end, rendered.lstrip(" "))
+    return Edit(start, end, kept + rendered)
 
 
 def _entry_start(text: str, sequence: SequenceNode, j: int) -> int:
     dash = dash_index(text, sequence.value[j])
     floor = after(text, sequence.value[j - 1]) if j else 0
-    return climb_comments(text, line_start(text, dash), floor)
+    return climb_comments(text, line_start(text, dash), floor, column(text, dash))
 
 
 def insert_entry(
@@ -124,31 +140,29 @@ def insert_entry(
         at = past_trailing_comments(text, after(text, sequence.value[-1]), dash_column)
         if at == len(text) and text and not text.endswith("\n"):
             rendered = "\n" + rendered
-    return Edit(at, at, rendered, checked=False)
+    return Edit(at, at, rendered)
 
 
-def entry_span(text: str, sequence: SequenceNode, j: int) -> tuple[int, int]:
-    return line_start(text, dash_index(text, sequence.value[j])), after(text, sequence.value[j])
+def entry_span(text: str, entry: Node) -> tuple[int, int]:
+    """The lines of a block sequence's entry: from its dash to the end of its content."""
+    return line_start(text, dash_index(text, entry)), after(text, entry)
 
 
-def delete_entry(text: str, sequence: SequenceNode, j: int) -> Edit:
-    start, end = entry_span(text, sequence, j)
-    return Edit(start, end, _kept_comments(text[start:end], column(text, start)))
-
-
-def _kept_comments(deleted: str, indent: int) -> str:
-    """The comments of deleted lines, as lines of their own: removing a value keeps them."""
-    if "#" not in deleted or "|" in deleted or ">" in deleted:
-        return ""  # no comments, or block scalars whose `#` are content
-    kept = []
-    for line in deleted.splitlines():
-        comment = comment_of(line)
-        if comment:
-            kept.append(" " * indent + comment + "\n")
-    return "".join(kept)
+def delete_entry(text: str, sequence: SequenceNode, j: int) -> list[Edit]:
+    entry = sequence.value[j]
+    start, end = entry_span(text, entry)
+    indent = column(text, dash_index(text, entry))
+    return [Edit(start, end, _kept_comments(text, start, end, [entry], indent))]
 
 
 def replace_entry(text: str, sequence: SequenceNode, j: int, value: Any, style: SeqStyle) -> Edit:
-    dash = dash_index(text, sequence.value[j])
-    start, end = entry_span(text, sequence, j)
-    return Edit(start, end, writer.entry(value, column(text, dash), style))
+    entry = sequence.value[j]
+    start, end = entry_span(text, entry)
+    indent = column(text, dash_index(text, entry))
+    kept = _kept_comments(text, start, end, [entry], indent)
+    return Edit(start, end, kept + writer.entry(value, indent, style))
+
+
+def _kept_comments(text: str, start: int, end: int, inside: list[Node], indent: int) -> str:
+    """The comments of text[start:end] (which holds `inside`), as lines of their own."""
+    return "".join(f"{' ' * indent}{c}\n" for c in comments_within(text, start, end, inside))

@@ -22,6 +22,8 @@ import yaml
 import yaml.resolver
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from function.plaindata import same
+
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
 _BOOL = "tag:yaml.org,2002:bool"
@@ -213,3 +215,38 @@ def _construct(node: Node, open_nodes: set[int], depth: int, budget: _Budget) ->
     finally:
         open_nodes.discard(id(node))
     raise _Unusual
+
+
+def matches(node: Node, value: Any) -> bool:
+    """True when `node` stands for `value`, types included (1 is not True): the check
+    of what the function wrote, without building the value again."""
+    tag = node.tag
+    if isinstance(node, ScalarNode):
+        text = node.value
+        if tag == _STR:
+            return type(value) is str and text == value
+        if tag == _NULL:
+            return value is None
+        if tag == _BOOL:
+            return type(value) is bool and _BOOLS[text.lower()] is value
+        if tag == _INT and (text == "0" or (text[:1] != "0" and text.lstrip("+-").isdigit())):
+            return type(value) is int and int(text) == value
+    elif isinstance(node, SequenceNode) and tag == _SEQ:
+        if type(value) is not list or len(value) != len(node.value):
+            return False
+        return all(matches(n, v) for n, v in zip(node.value, value, strict=True))
+    elif isinstance(node, MappingNode) and tag == _MAP:
+        plain = all(isinstance(k, ScalarNode) and k.tag == _STR for k, _ in node.value)
+        if plain:
+            if type(value) is not dict or len(value) != len(node.value):
+                return False
+            seen = set()
+            for key, child in node.value:
+                if key.value not in value or not matches(child, value[key.value]):
+                    return False
+                seen.add(key.value)
+            return len(seen) == len(value)
+    try:
+        return same(construct(node), value)
+    except Refused:
+        return False

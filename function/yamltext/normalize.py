@@ -61,7 +61,7 @@ class Normalized:
         for edit in sorted(edits, key=lambda e: (e.start, e.end)):
             start, end = self.position(edit.start), self.position(edit.end)
             if start < cursor:
-                raise ValueError("two edits overlap")
+                raise AssertionError("two edits overlap")  # a bug: edits are per item
             pieces.append(self.original[cursor:start])
             text = edit.text
             if self.ending != "\n":
@@ -76,13 +76,17 @@ def _needs_translation(text: str) -> bool:
     return "\r" in text or "\x85" in text or "\u2028" in text or "\u2029" in text
 
 
+class NotText(ValueError):
+    """The input is not UTF-8 text."""
+
+
 def decode(data: bytes, source: str) -> str:
     """UTF-8 bytes as text; a clear error naming where they are not UTF-8."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        raise ValueError(
+        raise NotText(
             f"{source} is not UTF-8 text: byte 0x{data[error.start]:02x} at line {line} "
             f"(offset {error.start}) cannot be decoded"
         ) from None

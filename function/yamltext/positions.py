@@ -6,7 +6,9 @@ them. Lines end in "\n" (the reader turns other line breaks into it first).
 
 from __future__ import annotations
 
-from yaml.nodes import MappingNode, Node, SequenceNode
+import bisect
+
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 
 class Unpatchable(Exception):
@@ -26,12 +28,29 @@ def is_block(node: Node) -> bool:
     return isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style and node.value
 
 
-def _content_end(text: str, node: Node) -> int:
-    """Index just past the last character of the node's own content."""
+def is_empty(node: Node) -> bool:
+    """A plain scalar with no text: the null of `key:` or of a lone `-`."""
+    return isinstance(node, ScalarNode) and node.value == "" and not node.style
+
+
+def content_end(text: str, node: Node) -> int:
+    """Index just past the last character of the node's own content.
+
+    For a block collection that is the end of its last entry's content: the last
+    value, or its key when the value is empty (`key:`, `? key`). A block scalar's
+    end includes the blank lines it keeps (`|+`).
+    """
     while is_block(node):
-        last = node.value[-1]
-        child = last[1] if isinstance(node, MappingNode) else last
-        floor = last[0].end_mark.index if isinstance(node, MappingNode) else node.start_mark.index
+        if isinstance(node, MappingNode):
+            key, child = node.value[-1]
+            floor = key.end_mark.index
+            if is_empty(child):
+                return content_end(text, key)
+        else:
+            child = node.value[-1]
+            floor = node.value[-2].end_mark.index if len(node.value) > 1 else node.start_mark.index
+            if is_empty(child):
+                return dash_index(text, child) + 1
         if child.start_mark.index < floor:
             # An alias: its node stands earlier in the text. The collection ends
             # at its own end mark, less the blank and comment lines before it.
@@ -54,7 +73,7 @@ def _last_content(text: str, index: int) -> int:
 
 def after(text: str, node: Node) -> int:
     """Start of the line that follows the node's content (after any trailing comment)."""
-    end = _content_end(text, node)
+    end = content_end(text, node)
     if end == 0 or text[end - 1] == "\n":
         return end
     return next_line(text, end)
@@ -80,11 +99,15 @@ def past_trailing_comments(text: str, start: int, indent: int) -> int:
     return end
 
 
-def climb_comments(text: str, start: int, floor: int) -> int:
-    """Move `start` (a line start) up over the comment lines directly above it."""
+def climb_comments(text: str, start: int, floor: int, indent: int) -> int:
+    """Move `start` (a line start) up over the comment lines directly above it that
+    are indented no deeper than `indent`: a deeper comment belongs to the entry above.
+    """
     while start > floor:
         previous = line_start(text, start - 1)
-        if previous < floor or not text[previous : start - 1].lstrip().startswith("#"):
+        line = text[previous : start - 1]
+        stripped = line.lstrip(" ")
+        if previous < floor or not stripped.startswith("#") or len(line) - len(stripped) > indent:
             break
         start = previous
     return start
@@ -128,3 +151,47 @@ def comment_of(line: str) -> str | None:
         elif char == "#" and (i == 0 or line[i - 1] in " \t"):
             return line[i:].rstrip()
     return None
+
+
+def is_explicit_key(text: str, key: Node) -> bool:
+    """A key written after `? `, on its own line or not."""
+    before = text[line_start(text, key.start_mark.index) : key.start_mark.index].rstrip()
+    return before.endswith("?")
+
+
+def comments_within(text: str, start: int, end: int, inside: list[Node]) -> list[str]:
+    """The comments in text[start:end], which holds the nodes `inside`: a `#` in one
+    of their scalars (a block scalar's script, a quoted string) is not a comment."""
+    if "#" not in text[start:end]:
+        return []
+    spans = sorted(
+        (n.start_mark.index, n.end_mark.index) for root in inside for n in _scalars(root)
+    )
+    found = []
+    position = text.find("#", start, end)
+    while position >= 0:
+        k = bisect.bisect_right(spans, (position, len(text))) - 1
+        in_scalar = k >= 0 and spans[k][0] <= position < spans[k][1]
+        if not in_scalar and (position == 0 or text[position - 1] in " \t\n"):
+            line_end = text.find("\n", position, end)
+            found.append(text[position : end if line_end < 0 else line_end].rstrip())
+            position = end if line_end < 0 else line_end
+        position = text.find("#", position + 1, end)
+    return found
+
+
+def _scalars(root: Node) -> list[ScalarNode]:
+    out: list[ScalarNode] = []
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, ScalarNode):
+            out.append(node)
+        elif isinstance(node, MappingNode):
+            stack.extend(n for pair in node.value for n in pair)
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+    return out

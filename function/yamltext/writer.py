@@ -37,11 +37,24 @@ def is_plain_safe(text: str) -> bool:
     """True when `text` can be written unquoted and still read back as that string."""
     if not text or text != text.strip() or not _PLAIN_SAFE.fullmatch(text):
         return False
-    if text.endswith(":") or ": " in text or " #" in text or text.startswith("- "):
-        return False
+    if text.endswith(":") or ": " in text or " #" in text or text.startswith("- ") or text == "-":
+        return False  # an indicator (`-` alone is a block sequence's dash)
     if _OTHER_NON_STRINGS.fullmatch(text):
         return False
     return _RESOLVER.resolve(ScalarNode, text, (True, False)) == _STR_TAG
+
+
+# Characters a YAML reader refuses raw (outside its printable set), or reads as line
+# breaks (NEL, LS, PS), inside a double-quoted string; JSON leaves them raw.
+_YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+
+
+def double_quoted(text: str) -> str:
+    """`text` as a YAML double-quoted scalar: JSON's escapes, which YAML shares, and
+    escapes for what YAML reads differently from JSON."""
+    return _YAML_UNSAFE.sub(
+        lambda m: f"\\u{ord(m.group()):04x}", json.dumps(text, ensure_ascii=False)
+    )
 
 
 def scalar(value: Any) -> str:
@@ -65,7 +78,7 @@ def scalar(value: Any) -> str:
             return value
         if "'" not in value and value.isprintable():
             return f"'{value}'"
-        return json.dumps(value, ensure_ascii=False)
+        return double_quoted(value)
     if isinstance(value, dict) and not value:
         return "{}"
     if isinstance(value, list) and not value:
@@ -86,7 +99,7 @@ def flow(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(flow(v) for v in value) + "]"
     if isinstance(value, str) and _FLOW_INDICATORS.intersection(value):
-        return json.dumps(value, ensure_ascii=False)
+        return double_quoted(value)
     return scalar(value)
 
 
