@@ -8,7 +8,6 @@ from the input keep the text they were written with, and are written back as it.
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 
@@ -29,6 +28,8 @@ def loads(text: str) -> Any:
 
 def dumps(data: Any) -> str:
     """`data` as indented JSON; numbers read by `loads` come out as they were written."""
+    import uuid  # only JSON output needs it
+
     numbers: list[str] = []
     # Each number stands in as a string no input can hold, then takes its place again.
     mark = f"number-{uuid.uuid4().hex}-"

@@ -281,7 +281,7 @@ def _read_composed(text: str) -> ResourceList:
             entries.append(node)
     elif items_node is not None and not _is_null(items_node):
         raise InputError("items must be a list of resources")
-    if cutter.ANCHOR_OR_ALIAS.search(text) and _shared(entries):
+    if ("&" in text or "*" in text) and _shared(entries):
         # An edit of one item would change another through the alias: the list is
         # written out whole from its values, aliases expanded.
         rl = _from_data(text, nodes.construct(root), "data")

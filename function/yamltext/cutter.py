@@ -45,10 +45,27 @@ _PLAIN_KEY = re.compile(r"[A-Za-z0-9_./-]+:(?:[ \t]|$)")
 # indentation, an indicator, a flow bracket or comma, or a tag). It also finds some
 # that are not (`- &&` in a script): those lists are read whole, which costs time.
 ANCHOR_OR_ALIAS = re.compile(r"(?:^[ ]*|[:?,\[{-][ ]*|![^ \t\n]*[ ]+)[&*][^ \t\n\[\]{},]", re.M)
-# Where a quoted scalar or a flow collection may start, and the line may leave it
-# open: a quote or bracket where a node may start. Lines that match are read by
-# `_leaves_open`; the others cannot leave anything open.
-_MAY_OPEN = re.compile(r"(?:^|[ \t\[{,:?-])[\"'\[{]", re.M)
+
+
+def _has_anchors(text: str) -> bool:
+    return ("&" in text or "*" in text) and ANCHOR_OR_ALIAS.search(text) is not None
+
+
+# Where a line may leave a quoted scalar or a flow collection open: a quote (where
+# a node may start) whose string does not end on the line, or a bracket that opens
+# a collection that is not empty. Quote lines are open for sure (or the quote was
+# in a plain scalar: the item is parsed, which costs a little); bracket lines are
+# read by `_leaves_open`. Each pattern starts with its quote or bracket, which re
+# finds fast, and then looks behind it for a place where a node may start.
+_NODE_START = r"[\n \[{,:?-]"
+_OPEN_QUOTES = (
+    re.compile(rf""""(?<={_NODE_START}")(?:[^"\\\n]|\\.)*\\?$""", re.M),
+    re.compile(rf"""'(?<={_NODE_START}')(?:[^'\n]|'')*$""", re.M),
+)
+_OPEN_BRACKETS = (
+    re.compile(rf"\[(?<={_NODE_START}\[)(?!\])"),
+    re.compile(rf"\{{(?<={_NODE_START}\{{)(?!\}})"),
+)
 
 
 class Layout(NamedTuple):
@@ -61,7 +78,7 @@ class Layout(NamedTuple):
 
 def scan(text: str) -> Layout | None:
     """The layout of `text`, or None when it is not the plain one."""
-    if "\t" in text or _MARKERS.search(text) or ANCHOR_OR_ALIAS.search(text):
+    if "\t" in text or _MARKERS.search(text) or _has_anchors(text):
         # Tabs, more than one document, anchors or aliases: the full reader decides.
         return None
     starts: list[tuple[str, int]] = []
@@ -153,20 +170,22 @@ def _kind(value: str) -> str:
     return found.group(2) if found else "?"
 
 
-def _open_lines(text: str, start: int, end: int) -> list[int]:
+def _open_lines(text: str, start: int, end: int) -> set[int]:
     """Starts of the lines in [start, end) that may leave a quoted scalar or a flow
     collection open at their end."""
-    out: list[int] = []
-    last = -1
-    for found in _MAY_OPEN.finditer(text, start, end):
-        line_start = text.rfind("\n", 0, found.start() + 1) + 1
-        if line_start == last:
-            continue
-        last = line_start
-        line_end = text.find("\n", found.start())
-        line = text[line_start : end if line_end < 0 or line_end > end else line_end]
-        if _leaves_open(line):
-            out.append(line_start)
+    out: set[int] = set()
+    first_end = text.find("\n", 0, end)
+    if start == 0 and _leaves_open(text[: end if first_end < 0 else first_end]):
+        out.add(0)  # the text's first line has no line break before it
+    for pattern in _OPEN_QUOTES:
+        out.update(text.rfind("\n", 0, f.start()) + 1 for f in pattern.finditer(text, start, end))
+    for pattern in _OPEN_BRACKETS:
+        for found in pattern.finditer(text, start, end):
+            line_start = text.rfind("\n", 0, found.start()) + 1
+            if line_start not in out:
+                line_end = text.find("\n", line_start, end)
+                if _leaves_open(text[line_start : end if line_end < 0 else line_end]):
+                    out.add(line_start)
     return out
 
 

@@ -83,7 +83,7 @@ def _diff_mapping(
     for i, (key_node, _) in enumerate(node.value):
         if not isinstance(key_node, ScalarNode) or key_node.value == "<<":
             raise Unpatchable("complex or merge keys")
-        if is_explicit_key(text, key_node):
+        if "?" in text and is_explicit_key(text, key_node):
             raise Unpatchable("explicit keys (`? key`)")
         position[key_node.value] = i
     if len(position) != len(node.value) or set(position) != {str(k) for k in old}:

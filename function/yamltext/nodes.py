@@ -15,7 +15,6 @@ nests too deep or when aliases expand it far beyond its own text ("billion laugh
 from __future__ import annotations
 
 import functools
-import re
 from typing import Any
 
 import yaml
@@ -35,7 +34,7 @@ _BOOLS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "o
 
 # Collections nested deeper than this are refused: PyYAML's C composer recurses
 # once per level, and its stack runs out somewhere past 20,000 levels.
-MAX_NESTING = 1000
+MAX_NESTING = 5000
 # Values nested deeper than this are refused: no Kubernetes object comes close,
 # and the function's own recursion over values must stay well inside Python's.
 MAX_VALUE_DEPTH = 200
@@ -43,8 +42,6 @@ MAX_VALUE_DEPTH = 200
 # text, plus a constant: far beyond any manifest, far short of an alias bomb.
 EXPANSION_PER_CHARACTER = 10
 EXPANSION_ALLOWANCE = 10_000
-
-_DEEP_BLOCK = re.compile(r"^ {250}|(?:[-?] ){100}", re.M)
 
 
 class Refused(ValueError):
@@ -77,12 +74,15 @@ class Loader(yaml.CSafeLoader):
 def check_nesting(text: str) -> None:
     """Refuse `text` if its collections nest deeper than MAX_NESTING.
 
-    Depth needs either brackets (flow collections) or indentation and indicators
-    (block collections), so a text with few of both cannot be deep; only other
-    texts are measured, with libyaml's event parser, which does not recurse.
+    Each level of nesting takes a bracket (flow collections), or a column of
+    indentation or an indicator on a line (block collections). A text too short,
+    or with too few brackets and no very long line, cannot nest that deep; only
+    the others are measured, with libyaml's event parser, which does not recurse.
     """
+    if len(text) < MAX_NESTING:
+        return
     brackets = text.count("[") + text.count("{")
-    if brackets < MAX_NESTING // 2 and not _DEEP_BLOCK.search(text):
+    if brackets < MAX_NESTING and max(map(len, text.split("\n"))) < MAX_NESTING:
         return
     depth = 0
     starts = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
