@@ -27,8 +27,11 @@ _SUFFIXES = (".yaml", ".yml", ".json")
 _SKIPPED_NAMES = {"Kptfile", "kustomization.yaml", "kustomization.yml", "Kustomization"}
 
 
-def _files(paths: list[str]) -> list[tuple[str, str]]:
+def _files(paths: list[str]) -> tuple[list[tuple[str, str]], list[str]]:
+    """(name, text) of each file to read, each once; and notes for the person running it."""
     out: list[tuple[str, str]] = []
+    notes: list[str] = []
+    seen: set[Path] = set()
     for raw in paths:
         if raw == "-":
             out.append(("<stdin>", _text(sys.stdin.buffer.read(), "<stdin>")))
@@ -43,12 +46,19 @@ def _files(paths: list[str]) -> list[tuple[str, str]]:
                 and p.name not in _SKIPPED_NAMES
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
-            out += [(str(p), _text(p.read_bytes(), str(p))) for p in found]
+            if not found:
+                notes.append(f"{raw}: no .yaml, .yml or .json files in this folder")
         elif path.is_file():
-            out.append((str(path), _text(path.read_bytes(), str(path))))
+            found = [path]
         else:
             raise InputError(f"{raw}: no such file or folder")
-    return out
+        for file in found:
+            if file.resolve() in seen:
+                notes.append(f"{file}: given more than once; read once")
+                continue
+            seen.add(file.resolve())
+            out.append((str(file), _text(file.read_bytes(), str(file))))
+    return out, notes
 
 
 def _text(data: bytes, source: str) -> str:
@@ -75,7 +85,7 @@ def _values(source: str, text: str) -> list[Any]:
 def run(config_path: str | None, paths: list[str]) -> int:
     try:
         config = _config(config_path)
-        files = _files(paths)
+        files, notes = _files(paths)
         documents = [(name, text, _values(name, text)) for name, text in files]
     except OSError as error:
         print(f"inject-docker: {error.filename}: {error.strerror}", file=sys.stderr)
@@ -92,11 +102,15 @@ def run(config_path: str | None, paths: list[str]) -> int:
         return 1
     # Files that hold only configs (this function's, or local-config resources) are
     # not for the cluster: they are left out, as kustomize leaves them out.
+    for note in notes:
+        print(f"inject-docker: warning: {note}", file=sys.stderr)
     kept = [
         text
         for _, text, values in documents
         if text.strip() and not (values and all(_is_local_config(v) for v in values))
     ]
+    if not any(values for _, _, values in documents):
+        print("inject-docker: warning: no resources found in the input", file=sys.stderr)
     try:
         done = pipeline.run(join_documents(kept), config, stream=True)
     except InputError as error:
@@ -124,5 +138,8 @@ def _config(path: str | None) -> Any:
         with open(path, encoding="utf-8") as handle:
             data = yaml.load(handle, Loader=yaml.CSafeLoader)
     except yaml.YAMLError as error:
-        raise InputError(f"{path}: not valid YAML: {getattr(error, 'problem', error)}") from None
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or error
+        raise InputError(f"{path}: not valid YAML{where}: {problem}") from None
     return load(data)

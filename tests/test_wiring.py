@@ -122,16 +122,28 @@ def _wired(path: Path) -> list[tuple[str, Any]]:
     items = document.get("items") or []
     warned = any("does not serve" in r["message"] for r in document.get("results") or [])
     cases = []
-    for item in items:
-        record = (item.get("metadata", {}).get("annotations") or {}).get(MARKER)
+    for position, item in enumerate(resources(items)):
+        meta = item.get("metadata") or {}
+        record = (meta.get("annotations") or {}).get(MARKER)
         if record:
             cases.append(
                 (
-                    f"{item['kind']}/{item['metadata']['name']}",
+                    f"{item['kind']}/{meta.get('name') or position}",
                     (items, item, json.loads(record), warned),
                 )
             )
     return cases
+
+
+def resources(items: list[Any]) -> list[Any]:
+    """The items, with those of each `kind: List` in its place."""
+    out = []
+    for item in items:
+        if isinstance(item, dict) and item.get("kind") == "List":
+            out += resources(item.get("items") or [])
+        else:
+            out.append(item)
+    return out
 
 
 CASES = [(f"{p.parent.name}:{name}", data) for p in OUTPUTS for name, data in _wired(p)]

@@ -15,6 +15,10 @@ from typing import Any
 API_VERSION = "fn.inject-docker.dev/v1alpha1"
 KIND = "InjectDocker"
 DEFAULT_IMAGE = "docker:29.8.0-dind"
+# The group the daemon gives its socket, and every client pod gets as a
+# supplementary group: any user can then open the socket. 2375 recalls Docker's
+# port and is not a group any common image uses.
+SOCKET_GROUP = 2375
 
 DAEMONSET: dict[str, Any] = {
     "name": "docker-ci",
@@ -54,6 +58,9 @@ DEFAULTS: dict[str, Any] = {
     "runtime_class_name": None,
     "privileged": None,
     "mirror_workspaces": True,
+    "socket_group": SOCKET_GROUP,
+    "min_api_version": None,
+    "replace_daemons": False,
     "daemonset": DAEMONSET,
     "fail_on_findings": False,
 }

@@ -106,10 +106,8 @@ def _problem(error: Any, prefix: str) -> tuple[str, str]:
 
 def _did_you_mean(location: tuple[Any, ...]) -> str:
     """A hint for a misspelt field, from the fields its model does have."""
-    import difflib
-
     from function.config.model import Config
-    from function.config.strings import field_by_alias, model_of, without_none
+    from function.config.strings import field_by_alias, model_of, nearest, without_none
 
     model: Any = Config
     for part in location[:-1]:
@@ -123,6 +121,4 @@ def _did_you_mean(location: tuple[Any, ...]) -> str:
                 continue
             return ""
         model = nested
-    names = [f.alias for f in model.model_fields.values() if f.alias]
-    close = difflib.get_close_matches(str(location[-1]), names, n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    return nearest(str(location[-1]), model)

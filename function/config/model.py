@@ -22,7 +22,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from function.config.defaults import DAEMONSET, DEFAULTS
-from function.kube import labelselector
+from function.kube import images, labelselector
 
 
 class _Model(BaseModel):
@@ -31,6 +31,7 @@ class _Model(BaseModel):
     )
 
 
+_API = re.compile(r"1\.[0-9]{1,2}")
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _QUANTITY = re.compile(r"[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+|[KMGTPE]i|[mkMGTPE])?")
 # dockerd flags the function sets itself: giving them again would fight its wiring.
@@ -83,6 +84,13 @@ class Selector(_Model):
     )
     annotation_selector: str | None = Field(
         None, description="Label-selector syntax applied to the annotations."
+    )
+    uses_docker: bool | None = Field(
+        None,
+        description="`true`: only workloads that show Docker use (a Docker CLI or dind image; "
+        "`docker`, `docker-compose`, `docker compose` or `testcontainers` in a command or "
+        "script; `DOCKER_HOST` in env; a mount of a host Docker socket; an existing daemon). "
+        "`false`: only the others.",
     )
 
     @field_validator("label_selector", "annotation_selector")
@@ -252,6 +260,26 @@ class Config(_Model):
         "`runtimeClassName` is set. Setting it to true also says the namespaces allow "
         "privileged pods, which silences the Pod Security warning.",
     )
+    socket_group: int = Field(
+        DEFAULTS["socket_group"],
+        ge=1,
+        le=4294967294,
+        description="Group id of the daemon's socket (dockerd `--group`), added to the client "
+        "pods' `securityContext.supplementalGroups` in both modes, so a client running as any "
+        "user can open the socket.",
+    )
+    min_api_version: str | None = Field(
+        DEFAULTS["min_api_version"],
+        description="Oldest Docker API version the daemon accepts (`DOCKER_MIN_API_VERSION`), "
+        "such as `1.39`. Unset: lowered only as far as the oldest docker CLI image among the "
+        "clients needs.",
+    )
+    replace_daemons: bool = Field(
+        DEFAULTS["replace_daemons"],
+        description="Replace Docker daemons the workloads already run, even those that work "
+        "safely (a native sidecar on a unix socket). Unsafe ones (TCP without TLS, a plain "
+        "daemon container in a Job) are always replaced.",
+    )
     mirror_workspaces: bool = Field(
         DEFAULTS["mirror_workspaces"],
         description="Mount the client containers' emptyDir and persistent volumes into the "
@@ -263,6 +291,26 @@ class Config(_Model):
     fail_on_findings: bool = Field(
         DEFAULTS["fail_on_findings"], description="Audit mode: exit 1 when anything is found."
     )
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        wrong = images.problem(value)
+        if wrong:
+            raise ValueError(wrong)
+        return value
+
+    @field_validator("min_api_version")
+    @classmethod
+    def _api(cls, value: str | None) -> str | None:
+        if value is not None:
+            if not _API.fullmatch(value):
+                raise ValueError(f"{value!r} is not an API version such as 1.39")
+            if images.api_key(value) < images.api_key(images.LOWEST_API):
+                raise ValueError(
+                    f"{value!r}: current daemons accept {images.LOWEST_API} at the oldest"
+                )
+        return value
 
     @field_validator("sidecar_name")
     @classmethod

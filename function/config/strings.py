@@ -32,20 +32,29 @@ def from_strings(data: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, 
             field = field_by_alias(model, part)
             nested = model_of(field.annotation) if field else None
             if nested is None:
-                problems.append((path, "unknown field"))
+                problems.append((path, "unknown field" + nearest(part, model)))
                 break
             model = nested
             target = target.setdefault(part, {})
         else:
             field = field_by_alias(model, parts[-1])
             if field is None:
-                problems.append((path, "unknown field"))
+                problems.append((path, "unknown field" + nearest(parts[-1], model)))
                 continue
             try:
                 target[parts[-1]] = parse_string(raw, field.annotation)
             except ValueError as error:
                 problems.append((path, str(error)))
     return fields, problems
+
+
+def nearest(name: str, model: type[BaseModel]) -> str:
+    """A hint for a misspelt field, from the fields `model` does have."""
+    import difflib
+
+    names = [f.alias for f in model.model_fields.values() if f.alias]
+    close = difflib.get_close_matches(name, names, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def field_by_alias(model: type[BaseModel], alias: str) -> Any:
@@ -73,6 +82,12 @@ def parse_string(raw: str, annotation: Any) -> Any:
             value = yaml.safe_load(raw) if raw.strip() else None
         except yaml.YAMLError as error:
             raise ValueError(f"not valid YAML: {str(error).splitlines()[0]}") from None
+        if origin is list and args and model_of(args[0]) and not isinstance(value, list):
+            # `selectors=Job`: show the form a list of objects takes here.
+            raise ValueError(
+                f"must be a list of objects in YAML flow style, such as [{{kind: Job}}] "
+                f"(got {raw!r})"
+            )
         return value
     if raw.strip() in ("", "null") and base is not annotation:
         return None

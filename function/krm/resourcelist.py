@@ -342,7 +342,12 @@ MERGE_TAG = "tag:yaml.org,2002:merge"
 
 def _check_header(kind: Any, api_version: Any) -> None:
     if kind != KIND:
-        raise InputError(f"the input is not a ResourceList: its kind is {kind!r}")
+        hint = (
+            "; to change plain manifests, run standalone mode: inject-docker --config CONFIG -"
+            if isinstance(kind, str) and kind
+            else ""
+        )
+        raise InputError(f"the input is not a ResourceList: its kind is {kind!r}{hint}")
     if api_version not in API_VERSIONS:
         raise InputError(
             f"unsupported ResourceList apiVersion {api_version!r}; expected one of "

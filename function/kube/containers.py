@@ -87,10 +87,14 @@ def security_context(holder: dict[str, Any]) -> dict[str, Any]:
 def append(
     holder: dict[str, Any], key: str, entries: list[dict[str, Any]], before: str | None = None
 ) -> None:
-    """Append to the list `holder[key]`; a new key goes before `before` if that is present."""
+    """Append to the list `holder[key]`; a new key goes before `before` if that is present.
+
+    A key set to null is read as absent and keeps its place (its null is replaced).
+    """
+    absent = key not in holder
     listed = holder.get(key)
     holder[key] = (listed if isinstance(listed, list) else []) + entries
-    if listed is None and before is not None:
+    if absent and before is not None:
         put_before(holder, key, before)
 
 

@@ -60,15 +60,20 @@ def _list_of_mappings(value: Any) -> bool:
 
 
 def shape_problems(spec: dict[str, Any]) -> list[tuple[str, str]]:
-    """(problem, field) for the parts of a pod spec the function edits that are malformed."""
+    """(problem, field) for the parts of a pod spec the function edits that are malformed.
+
+    A field set to null reads as absent, as the API server reads it: Helm and
+    hand-written manifests leave optional fields empty.
+    """
     problems = []
     if not _list_of_mappings(spec.get("containers")) or not spec.get("containers"):
         problems.append(("containers must be a non-empty list of containers", "containers"))
     for key in ("initContainers", "volumes", "tolerations"):
-        if key in spec and not _list_of_mappings(spec[key]):
+        if spec.get(key) is not None and not _list_of_mappings(spec[key]):
             problems.append((f"{key} must be a list of mappings", key))
-    if "nodeSelector" in spec and not isinstance(spec["nodeSelector"], dict):
-        problems.append(("nodeSelector must be a mapping", "nodeSelector"))
+    for key in ("nodeSelector", "securityContext"):
+        if spec.get(key) is not None and not isinstance(spec[key], dict):
+            problems.append((f"{key} must be a mapping", key))
     names: set[str] = set()
     for key in ("initContainers", "containers"):
         listed = listing(spec.get(key))
@@ -80,7 +85,7 @@ def shape_problems(spec: dict[str, Any]) -> list[tuple[str, str]]:
                 problems.append((f"two containers are named {name!r}", f"{key}[{i}].name"))
             names.add(str(name))
             for field in ("env", "volumeMounts"):
-                if field in container and not _list_of_mappings(container[field]):
+                if container.get(field) is not None and not _list_of_mappings(container[field]):
                     problems.append(
                         (f"{key}[{i}].{field} must be a list of mappings", f"{key}[{i}].{field}")
                     )

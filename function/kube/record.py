@@ -24,7 +24,7 @@ GENERATED_ANNOTATION = "inject-docker.dev/generated"
 class Record:
     # A plain class, not a dataclass: importing dataclasses costs a run more than
     # reading a small list does. The fields are those of the annotation's JSON.
-    __slots__ = ("clients", "containers", "env", "migrated", "mode", "pod", "volumes")
+    __slots__ = ("carried", "clients", "containers", "env", "migrated", "mode", "pod", "volumes")
 
     def __init__(
         self,
@@ -35,6 +35,7 @@ class Record:
         env: list[str] | None = None,  # env variables added to the clients
         pod: dict[str, Any] | None = None,  # pod-level fields set
         migrated: bool = False,  # the clients are those a migration found; keep them on reruns
+        carried: dict[str, Any] | None = None,  # settings taken over from a replaced daemon
     ) -> None:
         self.mode = mode
         self.containers = list(containers or ())
@@ -43,6 +44,7 @@ class Record:
         self.env = list(env or ())
         self.pod = dict(pod or {})
         self.migrated = migrated
+        self.carried = dict(carried or {})
 
     def to_annotation(self) -> str:
         fields = {name: getattr(self, name) for name in self.__slots__}
@@ -65,7 +67,9 @@ def read(resource: dict[str, Any]) -> Record | None:
 
 
 def write(resource: dict[str, Any], record: Record) -> None:
-    meta = resource.setdefault("metadata", {})
+    if not isinstance(resource.get("metadata"), dict):
+        resource["metadata"] = {}  # `metadata: null` reads as absent
+    meta = resource["metadata"]
     annotations = meta.get("annotations")
     if not isinstance(annotations, dict):
         annotations = meta["annotations"] = {}
@@ -82,21 +86,28 @@ def undo(spec: dict[str, Any], record: Record) -> None:
         if container.get("name") in record.clients:
             remove_named(container, "env", set(record.env))
     for key, value in record.pod.items():
-        current = spec.get(key)
-        if isinstance(value, list) and isinstance(current, list):
-            kept = [entry for entry in current if entry not in value]
-            if kept:
-                spec[key] = kept
-            else:
-                del spec[key]
-        elif isinstance(value, dict) and isinstance(current, dict):
-            for sub_key, sub_value in value.items():
-                if current.get(sub_key) == sub_value:
-                    del current[sub_key]
-            if not current:
-                del spec[key]
-        elif current == value:
-            del spec[key]
+        _take_out(spec, key, value)
+
+
+def _take_out(holder: dict[str, Any], key: str, value: Any) -> None:
+    """Take `value` (what the function set) out of `holder[key]`, and the key if emptied."""
+    current = holder.get(key)
+    if isinstance(value, list) and isinstance(current, list):
+        kept = [entry for entry in current if entry not in value]
+        if kept:
+            holder[key] = kept
+        else:
+            del holder[key]
+    elif isinstance(value, dict) and isinstance(current, dict):
+        for sub_key, sub_value in value.items():
+            if isinstance(sub_value, (dict, list)):
+                _take_out(current, sub_key, sub_value)
+            elif current.get(sub_key) == sub_value:
+                del current[sub_key]
+        if not current:
+            del holder[key]
+    elif current == value:
+        del holder[key]
 
 
 def is_generated(resource: dict[str, Any]) -> bool:

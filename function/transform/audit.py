@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from function.krm import results
 from function.krm.results import Result, Severity
-from function.kube import oldwiring, podspecs
-from function.kube.containers import mounted_by
-from function.kube.podspecs import WORKLOAD_KINDS
+from function.kube import daemons, oldwiring, podspecs
+from function.kube.containers import env_value, mounted_by
+from function.kube.podspecs import RUN_TO_COMPLETION_KINDS, WORKLOAD_KINDS
 from function.plaindata import listing
 from function.transform.outcome import Outcome
 from function.transform.selection import matches
@@ -53,25 +53,49 @@ def findings(config: Config, resource: dict[str, Any]) -> list[Result]:
             )
         )
     for key in ("initContainers", "containers"):
-        listed = listing(spec.get(key))
-        for j, container in enumerate(listed):
-            if not isinstance(container, dict):
-                continue
-            address = oldwiring.unauthenticated_tcp(container)
-            if address is None:
-                continue
-            privileged = "privileged " if oldwiring.is_privileged(container) else ""
-            out.append(
-                results.about(
-                    resource,
-                    f"container {container.get('name')!r} runs a {privileged}Docker daemon "
-                    f"listening on {address} without TLS: anyone who can reach it "
-                    "controls the daemon and, through it, the node",
-                    severity,
-                    podspecs.field_path(kind, f"{key}[{j}]"),
-                )
-            )
+        for j, container in enumerate(listing(spec.get(key))):
+            if isinstance(container, dict):
+                where = podspecs.field_path(kind, f"{key}[{j}]")
+                out += [
+                    results.about(resource, message, severity, where)
+                    for message in _container_findings(container, key == "initContainers", kind)
+                ]
     return out
+
+
+def _container_findings(container: dict[str, Any], in_init: bool, kind: str) -> list[str]:
+    """What audit reports about one container: the daemon it runs, the daemon it uses."""
+    name = container.get("name")
+    if daemons.is_daemon(container):
+        privileged = "privileged " if daemons.is_privileged(container) else ""
+        how = "native sidecar" if daemons.is_native_sidecar(container, in_init) else "container"
+        address = daemons.unauthenticated_tcp(container)
+        if address:
+            return [
+                f"{how} {name!r} runs a {privileged}Docker daemon listening on {address} "
+                "without TLS: anyone who can reach it controls the daemon and, through it, "
+                "the node; inject-docker replaces it with one on a unix socket"
+            ]
+        found = [
+            f"{how} {name!r} runs a {privileged}Docker daemon on "
+            + ", ".join(li.address for li in daemons.listeners(container))
+        ]
+        if how == "container" and kind in RUN_TO_COMPLETION_KINDS:
+            found.append(
+                f"container {name!r} runs a Docker daemon as a plain container, which keeps "
+                f"the {kind} from ever completing; inject-docker makes it a native sidecar"
+            )
+        return found
+    host = env_value(container, "DOCKER_HOST") or ""
+    if host.startswith("tcp://") and not host.startswith(_LOCAL):
+        return [
+            f"container {name!r} uses a Docker daemon elsewhere ({host}): every client of a "
+            "shared daemon can run, stop and read the others' containers"
+        ]
+    return []
+
+
+_LOCAL = ("tcp://localhost:", "tcp://127.0.0.1:", "tcp://[::1]:")
 
 
 def kinds_to_read(config: Config) -> frozenset[str]:

@@ -18,11 +18,13 @@ from function.kube.podspecs import RUN_TO_COMPLETION_KINDS
 from function.kube.record import GENERATED_ANNOTATION, Record, is_generated
 from function.plaindata import listing, mapping, same
 from function.transform import clients, dockerd, podsecurity
-from function.transform.outcome import Note, Outcome, Wiring
+from function.transform.migrate import Carried
+from function.transform.outcome import Note, Outcome, Wired, Wiring
 
 if TYPE_CHECKING:
     from function.config.model import Config
 
+_NONE = Carried([], [], [], None, None)
 NODE_IP_VARIABLE = "DOCKER_NODE_IP"
 CONTAINER_NAME = "dockerd"
 HARD_CODED_SOCKET = "/var/run/docker.sock"
@@ -105,11 +107,15 @@ def wire(
     config: Config,
     spec: dict[str, Any],
     client_names: list[str],
-    previous: dict[str, Any] | None = None,
+    previous: dict[str, Any] | None,
+    carried: Carried,
+    min_api: str | None,
 ) -> Wiring:
     """Connect the clients in `spec` to the node daemon; nothing privileged is added.
 
-    `previous` (the daemon container an earlier sidecar run added) has no use here.
+    `previous` (the daemon container an earlier sidecar run added) has no use here;
+    nor has `min_api` (the DaemonSet takes the oldest of all its clients). Settings
+    carried from a replaced daemon cannot go to the daemon every node shares.
     """
     volumes, mounts = _client_volumes(config)
     problems = [
@@ -138,6 +144,21 @@ def wire(
         spec, containers.named(spec, client_names), _client_env(config), mounts, record
     )
     containers.append(spec, "volumes", volumes)
+    if config.transport == "unix":
+        notes += clients.add_socket_group(spec, str(config.socket_group), _NONE, record)
+    lost = [*carried.args, *(str(e.get("name")) for e in carried.env)]
+    lost += [f"the mount at {m.get('mountPath')}" for m in carried.mounts]
+    if carried.group is not None:
+        lost.append(f"--group={carried.group}")
+    if lost:
+        notes.append(
+            (
+                "warning",
+                "the node daemon, which every node's workloads share, takes its settings from "
+                f"the config only; not carried over from the replaced daemon: {', '.join(lost)}",
+                None,
+            )
+        )
     added = {k: v for k, v in config.daemonset.node_selector.items() if k not in selector}
     if added:
         spec["nodeSelector"] = {**selector, **added}
@@ -162,7 +183,7 @@ def _labels(config: Config) -> dict[str, str]:
     }
 
 
-def generate(config: Config) -> dict[str, Any]:
+def generate(config: Config, min_api: str | None = None) -> dict[str, Any]:
     """The DaemonSet that serves the workloads wired by `wire`."""
     ds = config.daemonset
     path = ds.path
@@ -184,7 +205,7 @@ def generate(config: Config) -> dict[str, Any]:
         pod["priorityClassName"] = ds.priority_class_name
     if config.runtime_class_name:
         pod["runtimeClassName"] = config.runtime_class_name
-    pod["containers"] = [_daemon(config)]
+    pod["containers"] = [_daemon(config, min_api)]
     pod["volumes"] = _daemon_volumes(config)
     spec: dict[str, Any] = {"selector": {"matchLabels": {"app.kubernetes.io/name": ds.name}}}
     if ds.update_strategy:
@@ -193,9 +214,10 @@ def generate(config: Config) -> dict[str, Any]:
     return {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": meta, "spec": spec}
 
 
-def _daemon(config: Config) -> dict[str, Any]:
+def _daemon(config: Config, min_api: str | None) -> dict[str, Any]:
     ds = config.daemonset
-    args = dockerd.args(config, ds.host_socket_dir, data_root=ds.host_data_root)
+    group = str(config.socket_group) if config.transport == "unix" else None
+    args = dockerd.args(config, ds.host_socket_dir, data_root=ds.host_data_root, group=group)
     if config.transport == "tcp":
         # On the node's port: reachable from the pod network, hence the warning.
         args = [a.replace("tcp://127.0.0.1:", "tcp://0.0.0.0:") for a in args]
@@ -206,7 +228,7 @@ def _daemon(config: Config) -> dict[str, Any]:
     if config.image_pull_policy:
         container["imagePullPolicy"] = config.image_pull_policy
     container["args"] = args
-    env = dockerd.env(config, ds.host_socket_dir)
+    env = dockerd.env(config, ds.host_socket_dir, min_api)
     if config.transport == "tls":
         # The server certificate must name the node address the clients dial.
         env = [_node_ip(), *env, {"name": "DOCKER_TLS_SAN", "value": f"IP:$({NODE_IP_VARIABLE})"}]
@@ -280,9 +302,12 @@ def regenerate(existing: dict[str, Any], fresh: dict[str, Any]) -> dict[str, Any
     old = annotations_of(existing)
     kept = {k: v for k, v in old.items() if k.startswith(_TRACKING_PREFIXES) or k in _TRACKING_KEYS}
     path = next((old[k] for k in PATH_ANNOTATIONS if k in old), None)
+    wanted = fresh["metadata"]["annotations"]
     if path is not None:  # wherever the file went, both annotations name it
         kept.update({k: path for k in PATH_ANNOTATIONS})
-    wanted = fresh["metadata"]["annotations"]
+    else:
+        # Written without them (standalone mode leaves them out): no file to name.
+        wanted = {k: v for k, v in wanted.items() if k not in PATH_ANNOTATIONS}
     fresh["metadata"]["annotations"] = {
         **kept,
         **{k: v for k, v in wanted.items() if k not in kept},
@@ -319,24 +344,19 @@ def hard_coded_hint(config: Config) -> str | None:
     return None if config.daemonset.mount_socket_file else "daemonset.mountSocketFile: true"
 
 
+def client_socket(config: Config) -> str | None:
+    if config.transport != "unix":
+        return None
+    if config.daemonset.mount_socket_file:
+        return HARD_CODED_SOCKET
+    return dockerd.socket_path(config.daemonset.host_socket_dir)
+
+
 def client_notes(
     config: Config, spec: dict[str, Any], names: list[str], kind: str
 ) -> list[tuple[str, str]]:
     """(message, field) warnings about a client of the node daemon."""
     notes = []
-    pod = containers.security_context(spec)
-    for container in containers.named(spec, names):
-        own = containers.security_context(container)
-        user = own.get("runAsUser", pod.get("runAsUser"))
-        if user not in (None, 0) and config.transport == "unix":
-            notes.append(
-                (
-                    f"container {container.get('name')!r} runs as user {user}; the node "
-                    "daemon's socket belongs to root and the dind image's docker group: add "
-                    "that group to the pod's supplementalGroups",
-                    str(containers.locate(spec, str(container.get("name")))),
-                )
-            )
     if config.daemonset.mount_socket_file and kind not in RUN_TO_COMPLETION_KINDS:
         notes.append(
             (
@@ -375,9 +395,7 @@ def owns(config: Config, resource: dict[str, Any]) -> bool:
     )
 
 
-def finish(
-    config: Config, namespaces: set[str], noticed: list[tuple[int, dict[str, Any]]]
-) -> Outcome:
+def finish(config: Config, wired: Wired, noticed: list[tuple[int, dict[str, Any]]]) -> Outcome:
     """Once per run: emit, update or check the DaemonSet (and Namespace), and warn."""
     found: dict[str, tuple[int, dict[str, Any]]] = {}  # an earlier run's DaemonSet / Namespace
     namesakes: list[dict[str, Any]] = []  # DaemonSets of the same name elsewhere
@@ -387,16 +405,20 @@ def finish(
         elif resource.get("kind") == "DaemonSet" and name_of(resource) == config.daemonset.name:
             namesakes.append(resource)
     out = Outcome({}, [], [])
-    _node_daemon(config, found, out)
-    out.results.extend(_warnings(config, found, namesakes, namespaces))
+    _node_daemon(config, found, wired.min_api, out)
+    namespaces = podsecurity.unlabelled(wired.namespaces, noticed)
+    own = config.daemonset.namespace
+    # The daemon's own namespace needs the label too, unless the list shows it has it.
+    own_admitted = own is not None and not podsecurity.unlabelled({own}, noticed)
+    out.results.extend(_warnings(config, found, namesakes, namespaces, own_admitted))
     return out
 
 
 def _node_daemon(
-    config: Config, found: dict[str, tuple[int, dict[str, Any]]], out: Outcome
+    config: Config, found: dict[str, tuple[int, dict[str, Any]]], min_api: str | None, out: Outcome
 ) -> None:
     """Emit, update or check the DaemonSet (and Namespace) the workloads rely on."""
-    wanted = [("DaemonSet", generate(config))]
+    wanted = [("DaemonSet", generate(config, min_api))]
     ds = config.daemonset
     if ds.emit_namespace and ds.namespace:
         wanted.append(("Namespace", namespace_resource(config)))
@@ -431,6 +453,7 @@ def _warnings(
     found: dict[str, tuple[int, dict[str, Any]]],
     namesakes: list[dict[str, Any]],
     client_namespaces: set[str],
+    own_admitted: bool,
 ) -> list[Result]:
     """What a user of the node daemon must know, once per run."""
     ds = config.daemonset
@@ -444,18 +467,20 @@ def _warnings(
         )
     ]
     places = []
-    if not ds.emit_namespace:
+    if not ds.emit_namespace and not own_admitted:
         places.append(f"{ds.namespace!r} (the DaemonSet's)" if ds.namespace else "the DaemonSet's")
-    places.append(podsecurity.places(client_namespaces - {ds.namespace}))
-    out.append(
-        Result(
-            "Pod Security: the node daemon runs privileged and its clients mount a hostPath, "
-            "both of which levels baseline and restricted forbid; label these namespaces "
-            f"pod-security.kubernetes.io/enforce=privileged: {', '.join(places)}",
-            "warning",
-            field="daemonset.namespace",
+    if client_namespaces - {ds.namespace}:
+        places.append(podsecurity.places(client_namespaces - {ds.namespace}))
+    if places:
+        out.append(
+            Result(
+                "Pod Security: the node daemon runs privileged and its clients mount a hostPath, "
+                "both of which levels baseline and restricted forbid; label these namespaces "
+                f"pod-security.kubernetes.io/enforce=privileged: {', '.join(places)}",
+                "warning",
+                field="daemonset.namespace",
+            )
         )
-    )
     for other in namesakes:
         where = metadata_of(other).get("namespace") or "no namespace"
         out.append(

@@ -24,12 +24,16 @@ def privileged(config: Config) -> bool:
     return config.privileged if config.privileged is not None else not config.runtime_class_name
 
 
+def socket_path(directory: str) -> str:
+    return f"{directory}/{SOCKET_NAME}"
+
+
 def socket_url(directory: str) -> str:
-    return f"unix://{directory}/{SOCKET_NAME}"
+    return f"unix://{socket_path(directory)}"
 
 
 def args(
-    config: Config, socket_dir: str, *, data_root: str | None = None, group: int | None = None
+    config: Config, socket_dir: str, *, data_root: str | None = None, group: str | None = None
 ) -> list[str]:
     """The daemon container's args: a unix socket always, TCP only as `transport` asks.
 
@@ -43,7 +47,7 @@ def args(
         # Loopback only: the pod's own containers share it, nothing else reaches it.
         out += [f"--host=tcp://127.0.0.1:{TCP_PORT}", "--tls=false"]
     if group is not None:
-        # Non-root clients open the socket through this group (default: root's `docker`).
+        # Clients open the socket through this group, whatever user they run as.
         out.append(f"--group={group}")
     if data_root:
         out.append(f"--data-root={data_root}")
@@ -60,14 +64,18 @@ def args(
     return out
 
 
-def env(config: Config, socket_dir: str) -> list[dict[str, str]]:
-    """The daemon container's environment, read by the dind image's entrypoint."""
+def env(config: Config, socket_dir: str, min_api: str | None = None) -> list[dict[str, str]]:
+    """The daemon container's environment, read by the dind image's entrypoint and by
+    dockerd (DOCKER_MIN_API_VERSION, for old clients)."""
+    out = []
     if config.transport == "tls":
-        return [
+        out += [
             {"name": "DOCKER_TLS_CERTDIR", "value": CERTS_DIR},
             {"name": "DOCKER_HOST", "value": socket_url(socket_dir)},
         ]
-    return []
+    if min_api:
+        out.append({"name": "DOCKER_MIN_API_VERSION", "value": min_api})
+    return out
 
 
 def client_env(config: Config, socket_dir: str) -> list[dict[str, str]]:

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from function.transform import daemonset, sidecar
-from function.transform.outcome import Outcome, Wiring
+from function.transform.migrate import Carried
+from function.transform.outcome import Outcome, Wired, Wiring
 
 if TYPE_CHECKING:
     from function.config.model import Config
@@ -20,9 +21,12 @@ Spec = dict[str, Any]
 
 
 class Mode(NamedTuple):
-    # Add the daemon (or the way to it) to a pod spec and connect the clients;
-    # the last argument is the daemon container an earlier run added, if any.
-    wire: Callable[[Config, Spec, list[str], dict[str, Any] | None], Wiring]
+    # Add the daemon (or the way to it) to a pod spec and connect the clients, given
+    # the daemon container an earlier run added (if any), what the daemon takes over
+    # from one it replaces, and the oldest API version the clients speak.
+    wire: Callable[[Config, Spec, list[str], dict[str, Any] | None, Carried, str | None], Wiring]
+    # Where the clients find the daemon's socket (None: they reach it over TCP).
+    client_socket: Callable[[Config], str | None]
     # The config setting for tools that ignore DOCKER_HOST, unless it is on.
     hard_coded_hint: Callable[[Config], str | None]
     # (message, field in the pod spec) warnings about the clients, before wiring.
@@ -35,14 +39,15 @@ class Mode(NamedTuple):
     list_kinds: frozenset[str]
     # Items the list-level work manages itself: never wired as workloads.
     owns: Callable[[Config, dict[str, Any]], bool]
-    # The list-level work, given the namespaces of the workloads wired in this mode
-    # and the (index, item) of every item of `list_kinds`.
-    finish: Callable[[Config, set[str], list[tuple[int, dict[str, Any]]]], Outcome]
+    # The list-level work, given what the workloads wired in this mode need and the
+    # (index, item) of every item of the modes' `list_kinds`.
+    finish: Callable[[Config, Wired, list[tuple[int, dict[str, Any]]]], Outcome]
 
 
 MODES: dict[str, Mode] = {
     "daemonset": Mode(
         daemonset.wire,
+        daemonset.client_socket,
         daemonset.hard_coded_hint,
         daemonset.client_notes,
         daemonset.changed_notes,
@@ -53,6 +58,7 @@ MODES: dict[str, Mode] = {
     ),
     "sidecar": Mode(
         sidecar.wire,
+        sidecar.client_socket,
         sidecar.hard_coded_hint,
         sidecar.client_notes,
         sidecar.changed_notes,

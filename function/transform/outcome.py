@@ -27,6 +27,15 @@ class Step(NamedTuple):
     namespace: str  # the workload's namespace, "" when it sets none
     new: dict[str, Any] | None  # the wired workload, when it differs from the input
     noticed: dict[str, Any] | None = None  # an item the modes' list-level work looks at
+    min_api: str | None = None  # the oldest API version the workload's clients speak
+    unmatched: tuple[str, ...] = ()  # `containers` of the config that it does not have
+
+
+class Wired(NamedTuple):
+    """What the list-level work of a mode learns from the workloads wired in it."""
+
+    namespaces: set[str]  # "" for workloads that set none
+    min_api: str | None  # the oldest API version any of their clients speaks
 
 
 class Outcome(NamedTuple):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from function.kube import labelselector
+from function.kube import dockeruse, labelselector, oldwiring
 from function.kube.metadata import annotations_of, labels_of, metadata_of
-from function.kube.podspecs import DEFAULT_KINDS, group_of, is_workload
+from function.kube.podspecs import DEFAULT_KINDS, group_of, is_workload, pod_spec
 
 if TYPE_CHECKING:
     from function.config.model import Config, Selector
@@ -35,7 +35,9 @@ def matches(selector: Selector, resource: dict[str, Any]) -> bool:
             labelselector.parse(selector.annotation_selector), annotations_of(resource)
         ),
     )
-    return all(checks)
+    return all(checks) and (
+        selector.uses_docker is None or dockeruse.uses_docker(resource) == selector.uses_docker
+    )
 
 
 def opted_out(resource: dict[str, Any]) -> bool:
@@ -57,6 +59,28 @@ def is_selected(config: Config, resource: dict[str, Any], *, honour_opt_out: boo
     else:
         chosen = kind in DEFAULT_KINDS
     return chosen and not any(matches(s, resource) for s in config.exclude)
+
+
+def named_by_selector(config: Config, resource: dict[str, Any]) -> bool:
+    """A selector that names this very resource (by `name`) selects it."""
+    return any(s.name is not None and matches(s, resource) for s in config.selectors)
+
+
+def node_agent(resource: dict[str, Any]) -> str | None:
+    """Why a DaemonSet looks like a node agent (monitoring, security, logging), or None.
+
+    Agents such as cAdvisor, Datadog or Falco use the node's own namespaces and
+    runtime sockets; a Docker daemon in them would serve nobody and change the node.
+    """
+    if resource.get("kind") != "DaemonSet":
+        return None
+    spec = pod_spec(resource)
+    if spec is None:
+        return None
+    signs = [f"{key}: true" for key in ("hostPID", "hostNetwork") if spec.get(key) is True]
+    runtime = oldwiring.host_volumes(spec, oldwiring.OTHER_RUNTIME_SOCKETS)
+    signs += [f"it mounts the node's {v.path}" for v in runtime]
+    return ", ".join(signs) or None
 
 
 def candidate_kinds(config: Config) -> frozenset[str]:

@@ -11,7 +11,8 @@ from function.kube.podspecs import RUN_TO_COMPLETION_KINDS
 from function.kube.record import Record
 from function.plaindata import listing
 from function.transform import clients, dockerd, podsecurity
-from function.transform.outcome import Note, Outcome, Wiring
+from function.transform.migrate import Carried
+from function.transform.outcome import Note, Outcome, Wired, Wiring
 
 if TYPE_CHECKING:
     from function.config.model import Config
@@ -143,56 +144,44 @@ def _security(config: Config, spec: dict[str, Any]) -> dict[str, Any]:
     return context
 
 
-def _socket_group(
-    spec: dict[str, Any], clients: list[dict[str, Any]]
-) -> tuple[int | None, list[str]]:
-    """The group for the socket so non-root clients can open it, and clients left without one."""
-    pod = containers.security_context(spec)
-    if isinstance(pod.get("fsGroup"), int):
-        return pod["fsGroup"], []
-    group = None
-    stranded = []
-    for client in clients:
-        own = containers.security_context(client)
-        user = own.get("runAsUser", pod.get("runAsUser"))
-        if user in (None, 0):
-            continue
-        gid = own.get("runAsGroup", pod.get("runAsGroup"))
-        if isinstance(gid, int) and group in (None, gid):
-            group = gid
-        else:
-            stranded.append(str(client.get("name")))
-    return group, stranded
-
-
 def daemon_container(
     config: Config,
-    workspace: list[dict[str, Any]],
+    mounts: list[dict[str, Any]],
     security: dict[str, Any],
-    group: int | None = None,
+    group: str,
+    carried: Carried,
+    min_api: str | None = None,
 ) -> dict[str, Any]:
+    """The daemon container; `mounts` are those besides its own (workspaces, carried)."""
     volumes = volume_names(config)
     container: dict[str, Any] = {"name": config.sidecar_name, "image": config.image}
     if config.image_pull_policy:
         container["imagePullPolicy"] = config.image_pull_policy
     if config.native_sidecar:
         container["restartPolicy"] = "Always"
-    container["args"] = dockerd.args(config, config.socket_dir, group=group)
-    env = dockerd.env(config, config.socket_dir)
+    args = dockerd.args(config, config.socket_dir, group=group)
+    container["args"] = args + [a for a in carried.args if a not in args]
+    env = dockerd.env(config, config.socket_dir, min_api) + carried.env
     if env:
         container["env"] = env
     container["securityContext"] = security
     probe, settings = _probe(config)
     container[probe] = settings
-    if config.resources:
-        container["resources"] = config.resources
-    mounts = [
+    resources = config.resources or carried.resources
+    if resources:
+        container["resources"] = resources
+    own = [
         {"name": volumes["socket"], "mountPath": config.socket_dir},
         {"name": volumes["storage"], "mountPath": STORAGE_PATH},
     ]
     if "certs" in volumes:
-        mounts.append({"name": volumes["certs"], "mountPath": dockerd.CLIENT_CERTS_DIR})
-    container["volumeMounts"] = mounts + workspace
+        own.append({"name": volumes["certs"], "mountPath": dockerd.CLIENT_CERTS_DIR})
+    taken = {m["mountPath"] for m in own}
+    for mount in mounts:
+        if str(mount.get("mountPath", "")).rstrip("/") not in taken:
+            own.append(mount)
+            taken.add(str(mount.get("mountPath", "")).rstrip("/"))
+    container["volumeMounts"] = own
     return container
 
 
@@ -214,13 +203,17 @@ def wire(
     config: Config,
     spec: dict[str, Any],
     client_names: list[str],
-    previous: dict[str, Any] | None = None,
+    previous: dict[str, Any] | None,
+    carried: Carried,
+    min_api: str | None,
 ) -> Wiring:
     """Add the daemon to `spec` and connect the clients to it.
 
     `previous` is the daemon container an earlier run added; fields added to it
-    by hand are kept. On a clash with names or paths the workload already uses,
-    `spec` is left as it was and the wiring carries the errors.
+    by hand are kept. `carried` holds what the daemon takes over from one it
+    replaces; `min_api`, the oldest API version its clients need. On a clash with
+    names or paths the workload already uses, `spec` is left as it was and the
+    wiring carries the errors.
     """
     problems = _clashes(config, spec, client_names)
     if problems:
@@ -238,17 +231,10 @@ def wire(
             ("warning", f"clients mount different volumes at {p}; the daemon sees the first", None)
             for p in conflicts
         ]
-    group, stranded = _socket_group(spec, client_containers)
-    notes += [
-        (
-            "warning",
-            f"container {n!r} runs as a non-root user with no group the socket can be given "
-            "to; set the pod's fsGroup so it can open the socket",
-            containers.locate(spec, n),
-        )
-        for n in stranded
-    ]
-    daemon = daemon_container(config, workspace, _security(config, spec), group)
+    group = clients.socket_group(config, carried)
+    daemon = daemon_container(
+        config, workspace + carried.mounts, _security(config, spec), group, carried, min_api
+    )
     for key, value in (previous or {}).items():
         if key not in _CONFIGURED_FIELDS:
             daemon[key] = value
@@ -289,15 +275,31 @@ def wire(
     notes += clients.connect(spec, client_containers, env, mounts, record)
 
     containers.append(spec, "volumes", _volumes(config))
+    notes += clients.add_socket_group(spec, group, carried, record)
     if config.runtime_class_name and spec.get("runtimeClassName") is None:
         spec["runtimeClassName"] = config.runtime_class_name
         record.pod["runtimeClassName"] = config.runtime_class_name
+    record.carried = carried_record(carried)
     return Wiring(record, notes)
+
+
+def carried_record(carried: Carried) -> dict[str, Any]:
+    """What a replaced daemon handed over, as the record keeps it for later runs."""
+    fields = {"args": carried.args, "env": carried.env, "mounts": carried.mounts}
+    fields.update({"group": carried.group, "resources": carried.resources})
+    return {k: v for k, v in fields.items() if v}
 
 
 # --- what the driver asks of a mode (see `modes`) -------------------------------------
 
-LIST_KINDS: frozenset[str] = frozenset()
+# Namespaces: whether they already admit privileged pods.
+LIST_KINDS = frozenset({"Namespace"})
+
+
+def client_socket(config: Config) -> str | None:
+    if config.transport == "tls":
+        return None  # the clients reach the daemon over TCP and mount no socket
+    return dockerd.socket_path(_client_socket_dir(config))
 
 
 def hard_coded_hint(config: Config) -> str | None:
@@ -330,13 +332,13 @@ def owns(config: Config, resource: dict[str, Any]) -> bool:
     return False
 
 
-def finish(
-    config: Config, namespaces: set[str], noticed: list[tuple[int, dict[str, Any]]]
-) -> Outcome:
-    """Once per run: the Pod Security warning for the namespaces of privileged daemons."""
+def finish(config: Config, wired: Wired, noticed: list[tuple[int, dict[str, Any]]]) -> Outcome:
+    """Once per run: the Pod Security warning for the namespaces of privileged daemons
+    that do not admit them yet."""
     out = Outcome({}, [], [])
+    namespaces = podsecurity.unlabelled(wired.namespaces, noticed)
     # An explicit `privileged: true` says the namespaces are ready for it.
-    if config.privileged is None and dockerd.privileged(config):
+    if namespaces and config.privileged is None and dockerd.privileged(config):
         out.results.append(
             Result(
                 "Pod Security: the Docker daemon runs privileged, which levels baseline and "

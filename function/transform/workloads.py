@@ -9,22 +9,24 @@ in item order and runs each mode's list-level work.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from function.krm import results
-from function.krm.results import Result
-from function.kube import containers, podspecs, record
+from function.krm.results import Result, Severity
+from function.kube import containers, images, podspecs, record
 from function.kube.metadata import annotations_of, namespace_of
 from function.kube.podspecs import WORKLOAD_KINDS
 from function.plaindata import copy, same
 from function.transform import clients, dockerd, migrate
 from function.transform.modes import LIST_KINDS, MODES, Mode
-from function.transform.outcome import Outcome, Step
+from function.transform.outcome import Outcome, Step, Wired
 from function.transform.selection import (
     INJECT_ANNOTATION,
     MODE_ANNOTATION,
     candidate_kinds,
     is_selected,
+    named_by_selector,
+    node_agent,
     opted_out,
 )
 
@@ -103,12 +105,23 @@ def _step(config: Config, index: int, resource: dict[str, Any]) -> Step:
     noticed = resource if resource.get("kind") in LIST_KINDS else None
     if any(mode.owns(config, resource) for mode in MODES.values()):
         return Step(index, [], None, "", None, noticed)
+    notes = _api_notes(resource)
     if not is_selected(config, resource) or record.is_generated(resource):
-        notes = []
         if opted_out(resource) and is_selected(config, resource, honour_opt_out=False):
             notes.append(
                 results.about(resource, f'skipped: annotated {INJECT_ANNOTATION}: "false"')
             )
+        return Step(index, notes, None, "", None, noticed)
+    agent = node_agent(resource)
+    if agent and not named_by_selector(config, resource):
+        notes.append(
+            results.about(
+                resource,
+                f"looks like a node agent ({agent}): it is given no Docker daemon unless a "
+                "selector names it by name",
+                "warning",
+            )
+        )
         return Step(index, notes, None, "", None, noticed)
     name = str(annotations_of(resource).get(MODE_ANNOTATION, config.mode)).strip()
     mode = MODES.get(name)
@@ -119,56 +132,101 @@ def _step(config: Config, index: int, resource: dict[str, Any]) -> Step:
             "error",
             f"metadata.annotations[{MODE_ANNOTATION}]",
         )
-        return Step(index, [error], None, "", None, noticed)
+        return Step(index, [*notes, error], None, "", None, noticed)
     try:
-        new, notes = _inject(config, resource, mode)
+        done = _inject(config, resource, mode)
     except Exception as error:  # a bug must cost one workload, not the whole list
         return Step(index, [_bug(resource, error)], None, "", None, noticed)
-    if new is None:
-        return Step(index, notes, None, "", None, noticed)
-    changed = None if same(resource, new) else new
-    return Step(index, notes, name, namespace_of(resource), changed, noticed)
+    notes += done.notes
+    if done.new is None:
+        return Step(index, notes, None, "", None, noticed, unmatched=done.unmatched)
+    changed = None if same(resource, done.new) else done.new
+    return Step(
+        index,
+        notes,
+        name,
+        namespace_of(resource),
+        changed,
+        noticed,
+        done.min_api,
+        done.unmatched,
+    )
 
 
 def combine(config: Config, steps: Iterable[Step]) -> Outcome:
     """The outcome of the steps of every item read, taken in the order of the items."""
     outcome = Outcome({}, [], config_results(config))
     noticed: list[tuple[int, dict[str, Any]]] = []
-    namespaces: dict[str, set[str]] = {}
+    wired: dict[str, Wired] = {}
+    considered = 0
+    unmatched: dict[str, int] = {}
     for one in sorted(steps, key=lambda s: s.position):
         if one.noticed is not None:
             noticed.append((one.position, one.noticed))
         outcome.results.extend(one.results)
         if one.mode is not None:
-            namespaces.setdefault(one.mode, set()).add(one.namespace)
+            seen = wired.get(one.mode, Wired(set(), None))
+            seen.namespaces.add(one.namespace)
+            wired[one.mode] = seen._replace(min_api=images.oldest_api(seen.min_api, one.min_api))
+        if one.mode is not None or one.unmatched:
+            considered += 1
+            for container in one.unmatched:
+                unmatched[container] = unmatched.get(container, 0) + 1
         if one.new is not None:
             outcome.changed[one.position] = one.new
+    # A name in `containers` that no workload has: said once, not once per workload.
+    outcome.results.extend(
+        Result(
+            f"containers: no selected workload has a container named {name!r}",
+            "warning",
+            field="containers",
+        )
+        for name, count in unmatched.items()
+        if count == considered
+    )
     for name, mode in MODES.items():
-        if name in namespaces:
-            done = mode.finish(config, namespaces[name], noticed)
+        if name in wired:
+            done = mode.finish(config, wired[name], noticed)
             outcome.changed.update(done.changed)
             outcome.added.extend(done.added)
             outcome.results.extend(done.results)
     return outcome
 
 
-def _inject(
-    config: Config, resource: dict[str, Any], mode: Mode
-) -> tuple[dict[str, Any] | None, list[Result]]:
+class _Injected(NamedTuple):
+    new: dict[str, Any] | None  # the wired workload; None: left as it is
+    notes: list[Result]
+    min_api: str | None = None
+    unmatched: tuple[str, ...] = ()
+
+
+def _inject(config: Config, resource: dict[str, Any], mode: Mode) -> _Injected:
     """The workload wired for `mode` (None: left as it is) and the results about it."""
     kind = str(resource["kind"])
     new = copy(resource)
     spec = podspecs.pod_spec(new)
     if spec is None:
-        return None, [results.about(resource, "has no pod spec to change", "warning")]
+        return _Injected(None, [results.about(resource, "has no pod spec to change", "warning")])
     malformed = podspecs.shape_problems(spec)
     if malformed:
-        return None, [
-            results.about(
-                resource, f"{problem}; left unchanged", "error", podspecs.field_path(kind, where)
-            )
-            for problem, where in malformed
-        ]
+        return _Injected(
+            None,
+            [
+                results.about(
+                    resource,
+                    f"{problem}; left unchanged",
+                    "error",
+                    podspecs.field_path(kind, where),
+                )
+                for problem, where in malformed
+            ],
+        )
+
+    def about(message: str, severity: Severity = "info", where: str | None = None) -> Result:
+        return results.about(
+            resource, message, severity, podspecs.field_path(kind, where) if where else None
+        )
+
     previous = record.read(new)
     previous_daemon = None
     if previous is not None:
@@ -177,55 +235,93 @@ def _inject(
             None,
         )
         record.undo(spec, previous)
-    moved = migrate.migrate(spec, mode.hard_coded_hint(config))
+    moved = migrate.migrate(config, spec, kind, mode.hard_coded_hint(config))
+    if moved.kept:
+        return _Injected(None, [about(m, s, f) for s, m, f in moved.notes])
+    carried = moved.carried
+    if previous is not None and not any(carried) and previous.carried:
+        carried = migrate.Carried(**{**carried._asdict(), **previous.carried})
     chosen = clients.choose(config, new, spec)
     names, migrated = _client_names(chosen, moved, previous, spec)
     notes = [
-        results.about(
-            resource,
-            f"container {name!r} is named as a Docker client but the pod has no such container",
+        about(
+            f"container {n!r} is named as a Docker client but the pod has no such container",
             "warning",
         )
-        for name in chosen.missing
+        for n in chosen.missing_named
     ]
+    unmatched = tuple(chosen.missing_configured)
     # A client that points DOCKER_HOST elsewhere (a remote builder, say) keeps it.
     elsewhere = [n for n in names if "DOCKER_HOST" in containers.env_names(_container(spec, n))]
     notes += [
-        results.about(
-            resource,
+        about(
             f"container {n!r} sets DOCKER_HOST itself, so it will not use the new daemon; "
             "remove that variable to use it",
             "warning",
-            podspecs.field_path(kind, f"{containers.locate(spec, n)}.env"),
+            f"{containers.locate(spec, n)}.env",
         )
         for n in elsewhere
     ]
     if not names or names == elsewhere:
         why = "every client has a daemon of its own" if names else "no container to give Docker to"
-        notes.append(results.about(resource, f"{why}; left unchanged", "warning"))
-        return None, notes
+        notes.append(about(f"{why}; left unchanged", "warning"))
+        return _Injected(None, notes, unmatched=unmatched)
     names = [n for n in names if n not in elsewhere]
     notes += [
-        results.about(resource, message, "warning", podspecs.field_path(kind, where))
+        about(message, "warning", where)
         for message, where in _client_warnings(config, spec, names, kind, mode)
     ]
-    wiring = mode.wire(config, spec, names, previous_daemon)
+    min_api, api_notes = clients.min_api(config, spec, names)
+    notes += [about(m, s, f) for s, m, f in api_notes]
+    wiring = mode.wire(config, spec, names, previous_daemon, carried, min_api)
     notes += [
-        results.about(resource, message, severity, podspecs.field_path(kind, f) if f else None)
+        about(message, severity, f)
         for severity, message, f in [*moved.notes, *wiring.notes]
         if wiring.record is not None or severity != "info"
     ]
     if wiring.record is None:
-        return None, notes
+        return _Injected(None, notes, unmatched=unmatched)
+    socket = mode.client_socket(config)
+    if socket is not None:
+        notes += [about(m, s, f) for s, m, f in clients.repoint(spec, moved.old_sockets, socket)]
     wiring.record.migrated = migrated
     record.write(new, wiring.record)
     if same(resource, new):
-        return new, notes
-    notes.append(results.about(resource, mode.summary(config, names, previous is not None)))
-    notes += [
-        results.about(resource, message, "warning") for message in mode.changed_notes(config, kind)
+        return _Injected(new, notes, min_api, unmatched)
+    notes.append(about(mode.summary(config, names, previous is not None)))
+    notes += [about(message, "warning") for message in mode.changed_notes(config, kind)]
+    return _Injected(new, notes, min_api, unmatched)
+
+
+# Workload APIs the API server no longer serves, and the one to use instead.
+_REMOVED_APIS = {
+    ("extensions/v1beta1", "Deployment"): "apps/v1",
+    ("extensions/v1beta1", "DaemonSet"): "apps/v1",
+    ("extensions/v1beta1", "ReplicaSet"): "apps/v1",
+    ("apps/v1beta1", "Deployment"): "apps/v1",
+    ("apps/v1beta1", "StatefulSet"): "apps/v1",
+    ("apps/v1beta2", "Deployment"): "apps/v1",
+    ("apps/v1beta2", "StatefulSet"): "apps/v1",
+    ("apps/v1beta2", "DaemonSet"): "apps/v1",
+    ("apps/v1beta2", "ReplicaSet"): "apps/v1",
+    ("batch/v1beta1", "CronJob"): "batch/v1",
+    ("batch/v2alpha1", "CronJob"): "batch/v1",
+}
+
+
+def _api_notes(resource: dict[str, Any]) -> list[Result]:
+    key = (str(resource.get("apiVersion", "")), str(resource.get("kind", "")))
+    if key not in _REMOVED_APIS:
+        return []
+    return [
+        results.about(
+            resource,
+            f"{key[0]} {key[1]} is no longer served by Kubernetes (removed in 1.16 to 1.25); "
+            f"use {_REMOVED_APIS[key]}",
+            "warning",
+            "apiVersion",
+        )
     ]
-    return new, notes
 
 
 def _client_names(
@@ -253,14 +349,6 @@ def _client_warnings(
     for container in containers.named(spec, names):
         name = str(container.get("name"))
         where = str(containers.locate(spec, name))
-        if clients.old_cli(str(container.get("image", ""))):
-            out.append(
-                (
-                    f"container {name!r} runs an old docker CLI: Docker 29 accepts clients of "
-                    "API 1.44 (Docker 25) and newer; use an image such as docker:29.8.0-cli",
-                    f"{where}.image",
-                )
-            )
         tls = containers.env_names(container) & {"DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH"}
         if tls and config.transport != "tls":
             out.append(

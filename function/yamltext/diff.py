@@ -39,6 +39,7 @@ from function.yamltext.positions import (
     comments_within,
     dash_index,
     is_block,
+    is_empty,
     is_explicit_key,
 )
 from function.yamltext.writer import SeqStyle
@@ -60,7 +61,9 @@ def _diff_different(
     if isinstance(node, ScalarNode):
         if node.style in ("|", ">") or writer.is_block(new):
             return None
-        return [Edit(node.start_mark.index, node.end_mark.index, writer.scalar(new))]
+        # An empty value (`key:`) has no text of its own: the new one needs its space.
+        lead = " " if is_empty(node) else ""
+        return [Edit(node.start_mark.index, node.end_mark.index, lead + writer.scalar(new))]
     assert isinstance(node, (MappingNode, SequenceNode))
     if node.flow_style:
         if writer.is_block(new) and not node.value:
