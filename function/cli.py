@@ -71,23 +71,39 @@ def _dispatch(args: list[str]) -> int:
         return 0
     if not args:
         return _krm()
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="inject-docker", add_help=False)
-    parser.add_argument("--config")
-    parser.add_argument("paths", nargs="*")
-    try:
-        options = parser.parse_args(args)
-    except SystemExit:
+    config, paths, wrong = _standalone_arguments(args)
+    if wrong:
+        print(f"inject-docker: {wrong}; see inject-docker --help", file=sys.stderr)
         return 2
-    if not options.paths:
+    if not paths:
         print(
-            "inject-docker: standalone mode needs at least one file, folder or -", file=sys.stderr
+            "inject-docker: standalone mode needs at least one file, folder or -; "
+            "see inject-docker --help",
+            file=sys.stderr,
         )
         return 2
     from function import standalone
 
-    return standalone.run(options.config, options.paths)
+    return standalone.run(config, paths)
+
+
+def _standalone_arguments(args: list[str]) -> tuple[str | None, list[str], str | None]:
+    """(--config, paths, what is wrong with the command line, if anything)."""
+    config: str | None = None
+    paths: list[str] = []
+    rest = iter(args)
+    for arg in rest:
+        if arg == "--config":
+            config = next(rest, None)
+            if config is None:
+                return None, [], "--config needs a file"
+        elif arg.startswith("--config="):
+            config = arg.removeprefix("--config=")
+        elif arg.startswith("-") and arg != "-":
+            return None, [], f"unknown option {arg}"
+        else:
+            paths.append(arg)
+    return config, paths, None
 
 
 def _help() -> str:
@@ -109,7 +125,12 @@ def _krm() -> int:
             file=sys.stderr,
         )
     try:
-        done = pipeline.run(decode(sys.stdin.buffer.read(), "the input"))
+        # One byte past the limit is enough to refuse the input without reading it all.
+        data = sys.stdin.buffer.read(pipeline.max_input() + 1)
+        wrong = pipeline.too_big(len(data))
+        if wrong:
+            raise InputError(wrong)
+        done = pipeline.run(decode(data, "the input"))
     except (InputError, NotText) as error:
         print(f"inject-docker: {error}", file=sys.stderr)
         return 1

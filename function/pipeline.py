@@ -34,6 +34,16 @@ def max_input() -> int:
         return DEFAULT_MAX_INPUT_MB * 1_000_000
 
 
+def too_big(size: int) -> str | None:
+    """Why an input of `size` characters (or bytes) is refused, or None."""
+    if size <= max_input():
+        return None
+    return (
+        f"the input is more than {max_input() / 1e6:.0f} MB, the most inject-docker reads "
+        f"(set {MAX_INPUT_VARIABLE} to a number of MB to raise the limit)"
+    )
+
+
 class Run(NamedTuple):
     output: str  # the ResourceList (or stream) to write on stdout
     results: list[Result]  # every result, errors first
@@ -62,18 +72,17 @@ def run(text: str, config: Any = None, *, stream: bool = False) -> Run:
 
 
 def _run(text: str, config: Any, stream: bool) -> Run:
-    if len(text) > max_input():
-        raise resourcelist.InputError(
-            f"the input is {len(text) / 1e6:.1f} MB; inject-docker reads at most "
-            f"{max_input() / 1e6:.0f} MB (set {MAX_INPUT_VARIABLE} to a number of MB "
-            "to raise the limit)"
-        )
+    wrong = too_big(len(text))
+    if wrong:
+        raise resourcelist.InputError(wrong)
     source = Normalized(text)
     rl = resourcelist.read_stream(source.text) if stream else resourcelist.read(source.text)
     if config is None:
         if not rl.kinds and not rl.function_config:
             return Run(text, [], 0)  # nothing to change and nothing to check
         try:
+            if isinstance(rl.function_config, resourcelist.Unreadable):
+                raise ConfigError([("", f"it is refused: {rl.function_config.reason}")])
             config = load(rl.function_config)
         except ConfigError as error:
             problems = [

@@ -135,8 +135,10 @@ def _config(path: str | None) -> Any:
     if path is None:
         return defaults.default_config()
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = yaml.load(handle, Loader=yaml.CSafeLoader)
+        with open(path, "rb") as handle:
+            data = nodes.load(_text(handle.read(), path))
+    except nodes.Refused as error:
+        raise InputError(f"{path}: refused: {error}") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""

@@ -50,6 +50,8 @@ def load(function_config: Any) -> Config:
         return config
     if kind is None and "apiVersion" not in function_config:
         raise ConfigError([("kind", f"missing; expected {KIND} or ConfigMap")])
+    if kind is not None and kind != KIND:
+        raise ConfigError([("kind", f"{kind!r} is not a config; expected {KIND} or ConfigMap")])
     return _validate(function_config, prefix="")
 
 

@@ -7,6 +7,7 @@ descriptions here are the config reference (`inject-docker schema --markdown`).
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 from typing import Any, Literal
 
@@ -49,6 +50,10 @@ _MANAGED_FLAGS = (
     "--mtu",
     "--registry-mirror",
     "--insecure-registry",
+    "--group",
+    "-G",
+    "-g",
+    "-p",
 )
 
 
@@ -167,9 +172,10 @@ class DaemonSetSettings(_Model):
     def _own_directory(cls, value: str) -> str:
         if not value.startswith("/"):
             raise ValueError("must be an absolute path")
-        if value.rstrip("/") in ("", "/var/run", "/run", "/var/lib/docker", "/var/lib"):
+        value = posixpath.normpath(value)
+        if value in ("/", "/var/run", "/run", "/var/lib/docker", "/var/lib"):
             raise ValueError(f"{value!r} belongs to the node; use a directory of its own")
-        return value.rstrip("/")
+        return value
 
 
 class Config(_Model):
@@ -341,6 +347,8 @@ class Config(_Model):
     def _dockerd_args(cls, value: list[str]) -> list[str]:
         for arg in value:
             flag = arg.split("=", 1)[0]
+            if not flag.startswith("--"):
+                flag = flag[:2]  # `-Htcp://...`: a short flag with its value attached
             if flag in _MANAGED_FLAGS:
                 raise ValueError(
                     f"{flag} is set by inject-docker (see transport, mtu, registryMirrors, "
@@ -353,6 +361,14 @@ class Config(_Model):
     def _socket_dir(cls, value: str) -> str:
         if not value.startswith("/"):
             raise ValueError("must be an absolute path")
-        if value.rstrip("/") in ("", "/var/run", "/run"):
+        value = posixpath.normpath(value)
+        if value in ("/", "/var/run", "/run"):
             raise ValueError("use a directory of its own, not /var/run")
-        return value.rstrip("/")
+        return value
+
+    @field_validator("mtu", "socket_group", mode="before")
+    @classmethod
+    def _whole_number(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("must be a whole number, not true or false")
+        return value

@@ -197,9 +197,16 @@ def _items_of(node: Node) -> SequenceNode | None:
     return None
 
 
-def _describe(error: yaml.YAMLError) -> str:
+def _describe(error: yaml.YAMLError, text: str = "") -> str:
     mark = getattr(error, "problem_mark", None)
     problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    if mark is not None and text[mark.index : mark.index + 1] == "\t":
+        return f"line {mark.line + 1} is indented with a tab; YAML indents with spaces"
+    if problem and "another document" in problem and mark is not None:
+        return (
+            f"it holds more than one YAML document (the second starts at line "
+            f"{mark.line + 1}); a ResourceList is one document"
+        )
     where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
     return f"{problem}{where}"
 
@@ -213,6 +220,8 @@ def read(text: str) -> ResourceList:
             data = jsontext.loads(text)
         except ValueError:
             pass
+        except RecursionError:
+            raise InputError("the input is refused: its JSON nests too deep to read") from None
         else:
             return _from_data(text, data, "json")
     layout = cutter.scan(text)
@@ -229,7 +238,7 @@ def read_stream(text: str) -> ResourceList:
     try:
         documents = [n for n in nodes.compose_all(text) if n is not None]
     except yaml.YAMLError as error:
-        raise InputError(f"the input is not valid YAML: {_describe(error)}") from None
+        raise InputError(f"the input is not valid YAML: {_describe(error, text)}") from None
     kinds = [kind_of(n) if isinstance(n, MappingNode) else "" for n in documents]
     return ResourceList(text, "stream", None, kinds, entries=documents)
 
@@ -247,12 +256,26 @@ def _read_cut(text: str, layout: cutter.Layout) -> ResourceList:
         return nodes.construct(node.value[0][1])
 
     _check_header(value("kind"), value("apiVersion"))
-    rl = ResourceList(text, "yaml", value("functionConfig"), list(layout.kinds), layout=layout)
+    rl = ResourceList(text, "yaml", _config_value(value), list(layout.kinds), layout=layout)
     # The items the cut cannot vouch for are parsed now: each must read as one item
     # on its own (else the whole text is read), and its kind is what the parser says.
-    for index in sorted(layout.checked):
+    # So is the last item, after which the output may go on.
+    for index in sorted(layout.checked | {len(layout.spans) - 1}):
         rl.kinds[index] = kind_of(rl.locate(index).node)
     return rl
+
+
+class Unreadable(NamedTuple):
+    """A functionConfig refused as hostile (an alias bomb): the config is invalid."""
+
+    reason: str
+
+
+def _config_value(value: Any) -> Any:
+    try:
+        return value("functionConfig")
+    except nodes.Refused as error:
+        return Unreadable(str(error))
 
 
 def _read_composed(text: str) -> ResourceList:
@@ -260,7 +283,7 @@ def _read_composed(text: str) -> ResourceList:
     try:
         root = nodes.compose(text)
     except yaml.YAMLError as error:
-        raise InputError(f"the input is not valid YAML: {_describe(error)}") from None
+        raise InputError(f"the input is not valid YAML: {_describe(error, text)}") from None
     if not isinstance(root, MappingNode):
         raise InputError("the input is not a ResourceList: expected a mapping at the top level")
     if root.flow_style:
@@ -288,7 +311,7 @@ def _read_composed(text: str) -> ResourceList:
         rl.notes.append(SHARED_ANCHORS)
         return rl
     config_node = top.get("functionConfig")
-    function_config = nodes.construct(config_node) if config_node is not None else None
+    function_config = _config_value(lambda _: nodes.construct(config_node) if config_node else None)
     return ResourceList(text, "yaml", function_config, kinds, root, items_node, entries=entries)
 
 
@@ -341,6 +364,8 @@ MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 def _check_header(kind: Any, api_version: Any) -> None:
+    if kind is None:
+        raise InputError("the input is not a ResourceList: it has no kind")
     if kind != KIND:
         hint = (
             "; to change plain manifests, run standalone mode: inject-docker --config CONFIG -"
@@ -348,6 +373,8 @@ def _check_header(kind: Any, api_version: Any) -> None:
             else ""
         )
         raise InputError(f"the input is not a ResourceList: its kind is {kind!r}{hint}")
+    if api_version is None:
+        raise InputError("the ResourceList has no apiVersion; expected " + API_VERSIONS[0])
     if api_version not in API_VERSIONS:
         raise InputError(
             f"unsupported ResourceList apiVersion {api_version!r}; expected one of "

@@ -32,7 +32,7 @@ def group_of(api_version: str) -> str:
 
 def is_workload(api_version: str, kind: str) -> bool:
     known = _POD_SPEC_PATHS.get(kind)
-    return known is not None and group_of(api_version) in known[0]
+    return known is not None and bool(api_version) and group_of(api_version) in known[0]
 
 
 def pod_spec_path(kind: str) -> tuple[str, ...]:

@@ -88,6 +88,8 @@ def scan(text: str) -> Layout | None:
         if key is None or key.group(1) in (k for k, _ in starts):
             return None
         starts.append((key.group(1), found.start()))
+    if not starts:
+        return None  # no top-level key at all: the full reader says what it is
     ends = [s for _, s in starts[1:]] + [len(text)]
     regions = {key: (start, end) for (key, start), end in zip(starts, ends, strict=True)}
     return _items(text, regions) if "items" in regions else None
@@ -179,10 +181,12 @@ def _open_lines(text: str, start: int, end: int) -> set[int]:
         out.add(0)  # the text's first line has no line break before it
     for pattern in _OPEN_QUOTES:
         out.update(text.rfind("\n", 0, f.start()) + 1 for f in pattern.finditer(text, start, end))
+    lexed: set[int] = set()  # lines read once: a line may hold thousands of brackets
     for pattern in _OPEN_BRACKETS:
         for found in pattern.finditer(text, start, end):
             line_start = text.rfind("\n", 0, found.start()) + 1
-            if line_start not in out:
+            if line_start not in out and line_start not in lexed:
+                lexed.add(line_start)
                 line_end = text.find("\n", line_start, end)
                 if _leaves_open(text[line_start : end if line_end < 0 else line_end]):
                     out.add(line_start)
