@@ -78,12 +78,15 @@ def newest_version() -> str:
     return kubernetes_validate.latest_version()
 
 
-def validation_errors(resource: dict[str, Any]) -> list[str]:
-    """Schema problems of one resource for Kubernetes 1.29 and the newest version known."""
+def validation_errors(
+    resource: dict[str, Any], oldest: tuple[str, ...] = VALIDATION_VERSIONS
+) -> list[str]:
+    """Schema problems of one resource for Kubernetes 1.29 (or `oldest`) and the newest
+    version known."""
     import kubernetes_validate
 
     problems = []
-    for version in (*VALIDATION_VERSIONS, newest_version()):
+    for version in (*oldest, newest_version()):
         try:
             kubernetes_validate.validate(resource, version, strict=True)
         except kubernetes_validate.ValidationError as error:

@@ -19,7 +19,9 @@ def test_the_model_takes_its_defaults_from_the_defaults_module() -> None:
     for name in defaults.DEFAULTS:
         if name != "daemonset":
             assert getattr(fast, name) == getattr(model, name), name
-    assert vars(fast.daemonset) == model.daemonset.model_dump()
+    assert {**vars(fast.daemonset), "prune": vars(fast.daemonset.prune)} == (
+        model.daemonset.model_dump()
+    )
 
 
 @pytest.mark.parametrize(
@@ -105,5 +107,5 @@ def test_every_problem_is_reported_at_once_with_a_hint() -> None:
     problems = dict(caught.value.problems)
     assert problems["mode"] == "must be sidecar, daemonset or audit (got 'x')"
     assert problems["registryMirror"] == "unknown field; did you mean 'registryMirrors'?"
-    assert problems["mtu"] == "must be a whole number (got 'abc')"
+    assert problems["mtu"] == "must be a whole number or auto (got 'abc')"
     assert "belongs to the node" in problems["daemonset.hostSocketDir"]

@@ -15,6 +15,7 @@ import yaml
 from tests.support import (
     GOLDEN_CASES,
     UPDATE,
+    VALIDATION_VERSIONS,
     comments,
     golden_stdin,
     item_texts,
@@ -84,8 +85,14 @@ REMOVED_APIS = {"batch/v1beta1", "extensions/v1beta1", "apps/v1beta1", "apps/v1b
 def test_output_is_valid_kubernetes(case: Path) -> None:
     _, output, _ = _output(case)
     items = [item for item, _ in item_texts(output)]
+    # A case whose settings need a newer Kubernetes names it (rootless without privileged
+    # mode needs user namespaces, 1.33).
+    needs = _read(case, "min-kubernetes.txt")
+    oldest = (needs.strip(),) if needs else VALIDATION_VERSIONS
     problems = {
-        f"{item.get('kind')}/{(item.get('metadata') or {}).get('name')}": validation_errors(item)
+        f"{item.get('kind')}/{(item.get('metadata') or {}).get('name')}": validation_errors(
+            item, oldest
+        )
         for item in resources(items)
         if item.get("apiVersion") not in REMOVED_APIS
     }

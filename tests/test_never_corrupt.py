@@ -167,7 +167,13 @@ def test_8_comments_in_changed_text_are_kept() -> None:
     for comment in ("# none", "# to fill", "# first"):
         assert comment in raw
     containers = _pod_spec(output["items"][0])["containers"]
-    assert [e["name"] for e in containers[1]["env"]] == ["A", "C", "DOCKER_HOST"]
+    assert [e["name"] for e in containers[1]["env"]] == [
+        "A",
+        "C",
+        "DOCKER_HOST",
+        "TESTCONTAINERS_HOST_OVERRIDE",
+        "TESTCONTAINERS_DOCKER_SOCKET_OVERRIDE",
+    ]
     # A migrated socket volume whose lines hold a block scalar and a comment.
     migrated = HEADER + (
         "- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: m\n  spec:\n    containers:\n"

@@ -171,12 +171,11 @@ def test_a_miswired_client_is_caught() -> None:
     spec = pod_spec(broken)
     assert spec is not None
     client = next(c for c in spec["containers"] if c["name"] in record["clients"])
-    next(e for e in client["env"] if e["name"] == "DOCKER_HOST")["value"] = (
-        "unix:///tmp/docker.sock"
-    )
+    host = next(e for e in client["env"] if e["name"] == "DOCKER_HOST")
+    host["value"] = "unix:///tmp/docker.sock"
     with pytest.raises(AssertionError):
         _check_client(items, spec, record, client)
-    client["env"][-1]["value"] = "unix:///var/run/dind/docker.sock"
+    host["value"] = "unix:///var/run/dind/docker.sock"
     _check_client(items, spec, record, client)
     spec["volumes"][0]["name"] = "elsewhere"
     next(m for m in client["volumeMounts"] if m["name"] == "dind-socket")["name"] = "elsewhere"

@@ -19,6 +19,16 @@ DEFAULT_IMAGE = "docker:29.8.0-dind"
 # supplementary group: any user can then open the socket. 2375 recalls Docker's
 # port and is not a group any common image uses.
 SOCKET_GROUP = 2375
+# What the daemon asks of the node by default: the build runs in the daemon, so its
+# requests are those of a small build; the disk request lets the scheduler place
+# the pod where its image layers fit (the storage's sizeLimit bounds them).
+DAEMON_RESOURCES: dict[str, Any] = {
+    "requests": {"cpu": "500m", "memory": "1Gi", "ephemeral-storage": "10Gi"}
+}
+
+# The node daemon's disk: prune when the data root's filesystem is fuller than
+# `high` percent, until it is below `low`, looking every `interval` seconds.
+PRUNE: dict[str, Any] = {"high": 85, "low": 70, "interval": 300}
 
 DAEMONSET: dict[str, Any] = {
     "name": "docker-ci",
@@ -32,6 +42,7 @@ DAEMONSET: dict[str, Any] = {
     "update_strategy": None,
     "emit_namespace": False,
     "mount_socket_file": False,
+    "prune": PRUNE,
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -49,15 +60,23 @@ DEFAULTS: dict[str, Any] = {
     "socket_dir": "/var/run/dind",
     "mount_socket_at_var_run": False,
     "transport": "unix",
-    "mtu": 1400,
+    "mtu": "auto",
+    "iptables": "auto",
+    "storage_driver": None,
+    "build_cache_keep": "20GB",
+    "max_concurrent_downloads": None,
+    "daemon_config": None,
     "registry_mirrors": [],
     "insecure_registries": [],
     "dockerd_args": [],
-    "resources": None,
-    "storage_size_limit": None,
+    "resources": DAEMON_RESOURCES,
+    "storage_size_limit": "50Gi",
     "runtime_class_name": None,
     "privileged": None,
     "mirror_workspaces": True,
+    "mesh": "auto",
+    "testcontainers": True,
+    "rootless": False,
     "socket_group": SOCKET_GROUP,
     "min_api_version": None,
     "replace_daemons": False,
@@ -88,9 +107,12 @@ def is_default(function_config: Any) -> bool:
 def default_config() -> Any:
     """The default settings with the model's attribute names (a Config without pydantic)."""
     values = {k: v for k, v in DEFAULTS.items() if k != "daemonset"}
-    return SimpleNamespace(**_fresh(values), daemonset=SimpleNamespace(**_fresh(DAEMONSET)))
+    daemonset = {**_fresh(DAEMONSET), "prune": SimpleNamespace(**PRUNE)}
+    return SimpleNamespace(**_fresh(values), daemonset=SimpleNamespace(**daemonset))
 
 
 def _fresh(values: dict[str, Any]) -> dict[str, Any]:
     """Copies of the mutable defaults, so no run can change them for the next."""
-    return {k: (type(v)(v) if isinstance(v, (list, dict)) else v) for k, v in values.items()}
+    import copy
+
+    return copy.deepcopy(values)

@@ -22,7 +22,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from function.config.defaults import DAEMONSET, DEFAULTS
+from function.config.defaults import DAEMONSET, DEFAULTS, PRUNE
 from function.kube import images, labelselector
 
 
@@ -32,6 +32,28 @@ class _Model(BaseModel):
     )
 
 
+# daemon.json keys whose settings inject-docker gives dockerd as flags.
+_FLAG_SETTINGS = frozenset(
+    {
+        "hosts",
+        "tls",
+        "tlsverify",
+        "tlscacert",
+        "tlscert",
+        "tlskey",
+        "mtu",
+        "default-network-opts",
+        "group",
+        "data-root",
+        "exec-root",
+        "pidfile",
+        "registry-mirrors",
+        "insecure-registries",
+        "storage-driver",
+        "iptables",
+        "ip6tables",
+    }
+)
 _API = re.compile(r"1\.[0-9]{1,2}")
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _QUANTITY = re.compile(r"[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+|[KMGTPE]i|[mkMGTPE])?")
@@ -116,6 +138,16 @@ class Selector(_Model):
         return value
 
 
+class Prune(_Model):
+    """When the node daemon's disk is pruned."""
+
+    high: int = Field(
+        PRUNE["high"], ge=1, le=100, description="Prune when the disk is this % full."
+    )
+    low: int = Field(PRUNE["low"], ge=0, le=99, description="... until it is below this %.")
+    interval: int = Field(PRUNE["interval"], ge=10, description="Seconds between looks.")
+
+
 class DaemonSetSettings(_Model):
     """The node Docker daemon that `mode: daemonset` emits."""
 
@@ -150,6 +182,11 @@ class DaemonSetSettings(_Model):
     emit_namespace: bool = Field(
         DAEMONSET["emit_namespace"],
         description="Also emit the Namespace, labelled for Pod Security level `privileged`.",
+    )
+    prune: Prune | None = Field(
+        default_factory=Prune,
+        description="A second container in the DaemonSet that prunes the daemon's images and "
+        "build cache when its disk fills (null: none).",
     )
     mount_socket_file: bool = Field(
         DAEMONSET["mount_socket_file"],
@@ -234,12 +271,44 @@ class Config(_Model):
         description="`unix`: socket only. `tls`: also TCP 2376 with TLS certificates shared "
         "through an emptyDir. `tcp`: plain TCP on 127.0.0.1:2375 without authentication.",
     )
-    mtu: int | None = Field(
+    mtu: int | Literal["auto"] | None = Field(
         DEFAULTS["mtu"],
-        ge=576,
-        le=65535,
-        description="MTU of the daemon's networks; below the pod network's MTU. "
-        "null keeps dockerd's 1500.",
+        description="MTU of the daemon's networks, for the default bridge and every network "
+        "that `docker network create` and compose make. `auto`: read at start from the pod's "
+        "network interface, by a small shell wrapper around the image's entrypoint. A number "
+        "pins it; null keeps dockerd's 1500.",
+    )
+    iptables: Literal["auto", "nft", "legacy", "off"] = Field(
+        DEFAULTS["iptables"],
+        description="Firewall backend of the daemon. `auto`: the dind image chooses (legacy "
+        "when the node already has legacy tables, else nf_tables if it works). `nft` or "
+        "`legacy` force one, for nodes that lack the other's kernel modules. `off`: dockerd "
+        "touches no netfilter table (`--iptables=false`): containers then get no NAT, so "
+        "they reach nothing outside the pod and published ports do not work.",
+    )
+    storage_driver: str | None = Field(
+        DEFAULTS["storage_driver"],
+        description="dockerd `--storage-driver`. Unset: the image's own (Docker 29: the "
+        "containerd image store; `overlay2` brings back the classic one). `vfs` works "
+        "everywhere but copies every layer whole: slow and large.",
+    )
+    build_cache_keep: str | None = Field(
+        DEFAULTS["build_cache_keep"],
+        description="Bound of the build cache that BuildKit's garbage collection keeps "
+        "(daemon.json `builder.gc.defaultKeepStorage`), such as `20GB`; null: BuildKit's "
+        "default (10% of the disk).",
+    )
+    max_concurrent_downloads: int | None = Field(
+        DEFAULTS["max_concurrent_downloads"],
+        ge=1,
+        description="Layers the daemon pulls at once (daemon.json "
+        "`max-concurrent-downloads`; dockerd's default is 3).",
+    )
+    daemon_config: dict[str, Any] | None = Field(
+        DEFAULTS["daemon_config"],
+        description="More daemon.json settings, such as `features` or `log-level`. Settings "
+        "inject-docker passes as flags (hosts, TLS, mtu, group, data root, mirrors, storage "
+        "driver, iptables) cannot be given here: dockerd refuses a setting given both ways.",
     )
     registry_mirrors: list[str] = Field(
         default_factory=list, description="`--registry-mirror` URLs."
@@ -249,11 +318,14 @@ class Config(_Model):
     )
     dockerd_args: list[str] = Field(default_factory=list, description="Extra dockerd flags.")
     resources: dict[str, Any] | None = Field(
-        DEFAULTS["resources"], description="Resources of the daemon container (requests, limits)."
+        default_factory=lambda: dict(DEFAULTS["resources"]),
+        description="Resources of the daemon container (requests, limits). The build runs in "
+        "the daemon, so its memory counts there. null: none.",
     )
     storage_size_limit: str | None = Field(
         DEFAULTS["storage_size_limit"],
-        description="sizeLimit of the emptyDir at `/var/lib/docker`, such as `20Gi`.",
+        description="sizeLimit of the emptyDir at `/var/lib/docker`: the kubelet evicts the "
+        "pod before its layers fill the node's disk. null lifts it.",
     )
     runtime_class_name: str | None = Field(
         DEFAULTS["runtime_class_name"],
@@ -291,6 +363,23 @@ class Config(_Model):
         description="Mount the client containers' emptyDir and persistent volumes into the "
         "daemon at the same paths, so `docker run -v $PWD:/src` works.",
     )
+    mesh: Literal["auto", "ignore", "optout"] = Field(
+        DEFAULTS["mesh"],
+        description="Service meshes. `auto`: where a workload or its Namespace asks for "
+        "Istio or Linkerd injection, keep the daemon's container traffic out of the mesh's "
+        "redirection. `optout`: take such pods out of the mesh. `ignore`: do nothing.",
+    )
+    testcontainers: bool = Field(
+        DEFAULTS["testcontainers"],
+        description="Set TESTCONTAINERS_HOST_OVERRIDE and TESTCONTAINERS_DOCKER_SOCKET_OVERRIDE "
+        "in the clients, so Testcontainers reaches the ports it publishes and mounts the "
+        "right socket into its reaper.",
+    )
+    rootless: bool = Field(
+        DEFAULTS["rootless"],
+        description="Run the daemon from the dind-rootless image as its own user (1000). "
+        "See the README for what it needs from the node.",
+    )
     daemonset: DaemonSetSettings = Field(
         default_factory=DaemonSetSettings, description="The node daemon (mode daemonset)."
     )
@@ -316,6 +405,17 @@ class Config(_Model):
                 raise ValueError(
                     f"{value!r}: current daemons accept {images.LOWEST_API} at the oldest"
                 )
+        return value
+
+    @field_validator("daemon_config")
+    @classmethod
+    def _daemon_config(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        clashing = sorted(set(value or {}) & _FLAG_SETTINGS)
+        if clashing:
+            raise ValueError(
+                f"{', '.join(clashing)}: inject-docker passes these to dockerd as flags, and "
+                "dockerd refuses a setting given both ways; use the config's own fields"
+            )
         return value
 
     @field_validator("sidecar_name")
@@ -366,9 +466,30 @@ class Config(_Model):
             raise ValueError("use a directory of its own, not /var/run")
         return value
 
-    @field_validator("mtu", "socket_group", mode="before")
+    @field_validator("socket_group", mode="before")
     @classmethod
     def _whole_number(cls, value: Any) -> Any:
         if isinstance(value, bool):
             raise ValueError("must be a whole number, not true or false")
         return value
+
+    @field_validator("iptables", mode="before")
+    @classmethod
+    def _iptables(cls, value: Any) -> Any:
+        # YAML reads a bare `off` as false.
+        return "off" if value is False else value
+
+    @field_validator("mtu", mode="before")
+    @classmethod
+    def _mtu(cls, value: Any) -> Any:
+        """One message for the three forms (pydantic would give one per form)."""
+        if value is None or value == "auto":
+            return value
+        number = value if isinstance(value, int) and not isinstance(value, bool) else None
+        if isinstance(value, str) and value.strip().isdigit():
+            number = int(value)
+        if number is None:
+            raise ValueError(f"must be a whole number or auto (got {value!r})")
+        if not 576 <= number <= 65535:
+            raise ValueError(f"must be from 576 to 65535 (got {number})")
+        return number

@@ -61,7 +61,7 @@ def _openapi(schema: dict[str, Any]) -> dict[str, Any]:
                 out["x-kubernetes-preserve-unknown-fields"] = True
             elif key == "anyOf" and {"type": "null"} in value:
                 rest = [v for v in value if v != {"type": "null"}]
-                out.update(walk(rest[0]) if len(rest) == 1 else {"anyOf": walk(rest)})
+                out.update(walk(rest[0]) if len(rest) == 1 else _int_or_string(rest))
                 out["nullable"] = True
             elif key == "properties":
                 out[key] = {name: walk(v) for name, v in value.items()}
@@ -70,6 +70,14 @@ def _openapi(schema: dict[str, Any]) -> dict[str, Any]:
         return out
 
     return walk(schema)
+
+
+def _int_or_string(choices: list[Any]) -> dict[str, Any]:
+    """A number or a word (`mtu: auto`): the way Kubernetes schemas say it."""
+    types = {c.get("type") for c in choices if isinstance(c, dict)}
+    if types == {"integer", "string"}:
+        return {"x-kubernetes-int-or-string": True}
+    return {"anyOf": choices}
 
 
 def krm_function_definition() -> dict[str, Any]:

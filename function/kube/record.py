@@ -24,7 +24,17 @@ GENERATED_ANNOTATION = "inject-docker.dev/generated"
 class Record:
     # A plain class, not a dataclass: importing dataclasses costs a run more than
     # reading a small list does. The fields are those of the annotation's JSON.
-    __slots__ = ("carried", "clients", "containers", "env", "migrated", "mode", "pod", "volumes")
+    __slots__ = (
+        "annotations",
+        "carried",
+        "clients",
+        "containers",
+        "env",
+        "migrated",
+        "mode",
+        "pod",
+        "volumes",
+    )
 
     def __init__(
         self,
@@ -36,6 +46,7 @@ class Record:
         pod: dict[str, Any] | None = None,  # pod-level fields set
         migrated: bool = False,  # the clients are those a migration found; keep them on reruns
         carried: dict[str, Any] | None = None,  # settings taken over from a replaced daemon
+        annotations: dict[str, str] | None = None,  # set on the pod (template)
     ) -> None:
         self.mode = mode
         self.containers = list(containers or ())
@@ -45,6 +56,7 @@ class Record:
         self.pod = dict(pod or {})
         self.migrated = migrated
         self.carried = dict(carried or {})
+        self.annotations = dict(annotations or {})
 
     def to_annotation(self) -> str:
         fields = {name: getattr(self, name) for name in self.__slots__}

@@ -62,9 +62,13 @@ def _node_ip() -> dict[str, Any]:
 
 def _client_env(config: Config) -> list[dict[str, Any]]:
     if config.transport == "unix":
-        return [
-            {"name": "DOCKER_HOST", "value": dockerd.socket_url(config.daemonset.host_socket_dir)}
-        ]
+        host = {
+            "name": "DOCKER_HOST",
+            "value": dockerd.socket_url(config.daemonset.host_socket_dir),
+        }
+        # The DaemonSet mounts the socket folder at the same path as the clients.
+        tc = dockerd.testcontainers_socket(config.daemonset.host_socket_dir)
+        return [host, *(tc if config.testcontainers else [])]
     # $(DOCKER_NODE_IP) is expanded by the kubelet from the variable defined first.
     address = {"name": "DOCKER_HOST", "value": f"tcp://$({NODE_IP_VARIABLE}):{_port(config)}"}
     if config.transport == "tcp":
@@ -205,7 +209,7 @@ def generate(config: Config, min_api: str | None = None) -> dict[str, Any]:
         pod["priorityClassName"] = ds.priority_class_name
     if config.runtime_class_name:
         pod["runtimeClassName"] = config.runtime_class_name
-    pod["containers"] = [_daemon(config, min_api)]
+    pod["containers"] = [_daemon(config, min_api), *_pruner(config)]
     pod["volumes"] = _daemon_volumes(config)
     spec: dict[str, Any] = {"selector": {"matchLabels": {"app.kubernetes.io/name": ds.name}}}
     if ds.update_strategy:
@@ -227,6 +231,9 @@ def _daemon(config: Config, min_api: str | None) -> dict[str, Any]:
     container: dict[str, Any] = {"name": CONTAINER_NAME, "image": config.image}
     if config.image_pull_policy:
         container["imagePullPolicy"] = config.image_pull_policy
+    wrapper = dockerd.command(config)
+    if wrapper:
+        container["command"] = wrapper
     container["args"] = args
     env = dockerd.env(config, ds.host_socket_dir, min_api)
     if config.transport == "tls":
@@ -259,6 +266,50 @@ def _daemon(config: Config, min_api: str | None) -> dict[str, Any]:
         mounts.append({"name": "certs", "mountPath": dockerd.CERTS_DIR})
     container["volumeMounts"] = mounts
     return container
+
+
+# Prune the node daemon's disk between two watermarks: first the build cache and
+# images unused for a day, then anything unused, until the disk is below `low`.
+_PRUNE_SCRIPT = """\
+# inject-docker: prune the node daemon's images and build cache when its disk fills
+used() { df -P "$DATA_ROOT" | awk 'NR == 2 { sub("%", "", $5); print $5 }'; }
+while sleep "$INTERVAL"; do
+  [ "$(used)" -ge "$HIGH" ] || continue
+  for step in "builder prune -af --filter until=24h" "image prune -af --filter until=24h" \\
+      "system prune -af"; do
+    [ "$(used)" -ge "$LOW" ] || break
+    docker $step >/dev/null && echo "inject-docker: docker $step: disk now $(used)% full"
+  done
+done
+"""
+
+
+def _pruner(config: Config) -> list[dict[str, Any]]:
+    """The container that keeps the node daemon's disk from filling, if any."""
+    ds = config.daemonset
+    prune = ds.prune
+    if prune is None or config.transport != "unix":
+        return []
+    settings = {
+        "DOCKER_HOST": dockerd.socket_url(ds.host_socket_dir),
+        "DATA_ROOT": ds.host_data_root,
+        "HIGH": str(prune.high),
+        "LOW": str(prune.low),
+        "INTERVAL": str(prune.interval),
+    }
+    return [
+        {
+            "name": "prune",
+            "image": config.image,
+            "command": ["/bin/sh", "-c", _PRUNE_SCRIPT],
+            "env": [{"name": k, "value": v} for k, v in settings.items()],
+            "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}},
+            "volumeMounts": [
+                {"name": "socket", "mountPath": ds.host_socket_dir},
+                {"name": "data", "mountPath": ds.host_data_root, "readOnly": True},
+            ],
+        }
+    ]
 
 
 def _daemon_volumes(config: Config) -> list[dict[str, Any]]:

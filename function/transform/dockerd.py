@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from function.config.model import Config
@@ -22,6 +23,38 @@ _PINNED_TAG = re.compile(r"(^|[^0-9])\d+\.\d+\.\d+([^0-9]|$)")
 def privileged(config: Config) -> bool:
     """Run dockerd privileged: yes, unless a runtime class runs it without (or told so)."""
     return config.privileged if config.privileged is not None else not config.runtime_class_name
+
+
+# The dind-rootless image: its user, and where it keeps its data.
+ROOTLESS_USER = 1000
+ROOTLESS_DATA_ROOT = "/home/rootless/.local/share/docker"
+
+
+def image(config: Config) -> str:
+    """The daemon's image: with `rootless`, the rootless variant of a dind image."""
+    if config.rootless and config.image.endswith("-dind"):
+        return config.image + "-rootless"
+    return str(config.image)
+
+
+def data_root(config: Config) -> str:
+    return ROOTLESS_DATA_ROOT if config.rootless else "/var/lib/docker"
+
+
+def rootless_security(config: Config) -> dict[str, Any]:
+    """What the dind-rootless image needs. Docker documents that it still needs
+    privileged mode (for seccomp, AppArmor and the masked /proc paths); without it
+    the same is asked for one by one, which needs user namespaces (`hostUsers: false`,
+    set on the pod) and is not documented by Docker as supported."""
+    context: dict[str, Any] = {"runAsUser": ROOTLESS_USER, "runAsGroup": ROOTLESS_USER}
+    if privileged(config):
+        return {"privileged": True, **context}
+    return {
+        **context,
+        "seccompProfile": {"type": "Unconfined"},
+        "appArmorProfile": {"type": "Unconfined"},
+        "procMount": "Unmasked",
+    }
 
 
 def socket_path(directory: str) -> str:
@@ -51,13 +84,17 @@ def args(
         out.append(f"--group={group}")
     if data_root:
         out.append(f"--data-root={data_root}")
-    if config.mtu is not None:
+    if isinstance(config.mtu, int):
         # --mtu covers only the default bridge; the network option covers the
         # networks that `docker network create` and compose make.
         out += [
             f"--mtu={config.mtu}",
             f"--default-network-opt=bridge=com.docker.network.driver.mtu={config.mtu}",
         ]
+    if config.storage_driver:
+        out.append(f"--storage-driver={config.storage_driver}")
+    if config.iptables == "off":
+        out += ["--iptables=false", "--ip6tables=false"]
     out += [f"--registry-mirror={m}" for m in config.registry_mirrors]
     out += [f"--insecure-registry={r}" for r in config.insecure_registries]
     out += config.dockerd_args
@@ -73,20 +110,98 @@ def env(config: Config, socket_dir: str, min_api: str | None = None) -> list[dic
             {"name": "DOCKER_TLS_CERTDIR", "value": CERTS_DIR},
             {"name": "DOCKER_HOST", "value": socket_url(socket_dir)},
         ]
+    if config.rootless:
+        # The rootless entrypoint keeps its runtime files (and socket) in this folder.
+        out.append({"name": "XDG_RUNTIME_DIR", "value": socket_dir})
     if min_api:
         out.append({"name": "DOCKER_MIN_API_VERSION", "value": min_api})
+    if config.iptables in ("nft", "legacy"):
+        # The dind image's entrypoint: set and empty forces nf_tables, non-empty legacy.
+        out.append(
+            {"name": "DOCKER_IPTABLES_LEGACY", "value": "1" if config.iptables == "legacy" else ""}
+        )
+    settings = daemon_json(config)
+    if settings:
+        out.append(
+            {
+                "name": CONFIG_VARIABLE,
+                "value": json.dumps(settings, sort_keys=True, separators=(",", ":")),
+            }
+        )
     return out
 
 
+CONFIG_VARIABLE = "DOCKERD_CONFIG"
+
+
+def daemon_json(config: Config) -> dict[str, Any]:
+    """The settings that dockerd reads only from daemon.json (or that read better there)."""
+    out: dict[str, Any] = {}
+    if config.build_cache_keep:
+        out["builder"] = {"gc": {"enabled": True, "defaultKeepStorage": config.build_cache_keep}}
+    if config.max_concurrent_downloads:
+        out["max-concurrent-downloads"] = config.max_concurrent_downloads
+    out.update(config.daemon_config or {})
+    return out
+
+
+# The daemon's command when it must find things out at start: a short POSIX shell
+# wrapper around the dind image's entrypoint, which then runs as the image would.
+_MTU_PART = """\
+dev=$(awk '$2 == "00000000" { print $1; exit }' "$root/proc/net/route" 2>/dev/null)
+mtu=$(cat "$root/sys/class/net/${dev:-eth0}/mtu" 2>/dev/null)
+if [ -n "$mtu" ]; then
+  set -- "$@" --mtu="$mtu" \\
+    --default-network-opt=bridge=com.docker.network.driver.mtu="$mtu"
+else
+  echo "inject-docker: no MTU found for ${dev:-eth0}; dockerd keeps 1500" >&2
+fi
+"""
+_CONFIG_PART = """\
+mkdir -p "$root/etc/docker" && printf '%s\\n' "$DOCKERD_CONFIG" >"$root/etc/docker/daemon.json"
+"""
+
+
+def command(config: Config) -> list[str] | None:
+    """The daemon container's command, or None to run the image's entrypoint as it is."""
+    if config.mtu != "auto" and not daemon_json(config):
+        return None
+    what = ["the pod network's MTU"] if config.mtu == "auto" else []
+    what += ["its daemon.json from $DOCKERD_CONFIG"] if daemon_json(config) else []
+    script = f"# inject-docker: start dockerd with {' and '.join(what)}\n"
+    # The tests run the script over a made-up root; in the pod it is /.
+    script += "root=${INJECT_DOCKER_ROOT:-}\n"
+    script += _MTU_PART if config.mtu == "auto" else ""
+    script += _CONFIG_PART if daemon_json(config) else ""
+    script += 'exec dockerd-entrypoint.sh "$@"\n'
+    # After the script: $0 for the shell, then the args (dockerd and its flags).
+    return ["/bin/sh", "-c", script, "inject-docker"]
+
+
 def client_env(config: Config, socket_dir: str) -> list[dict[str, str]]:
-    """The environment a client container needs to reach the daemon."""
+    """The environment a client container of the pod's own daemon needs to reach it."""
     if config.transport == "tls":
-        return [
+        out = [
             {"name": "DOCKER_HOST", "value": f"tcp://localhost:{TLS_PORT}"},
             {"name": "DOCKER_TLS_VERIFY", "value": "1"},
             {"name": "DOCKER_CERT_PATH", "value": CLIENT_CERTS_DIR},
         ]
-    return [{"name": "DOCKER_HOST", "value": socket_url(socket_dir)}]
+    else:
+        out = [{"name": "DOCKER_HOST", "value": socket_url(socket_dir)}]
+    if config.testcontainers:
+        # Ports the daemon publishes are on the pod's own network.
+        out.append({"name": "TESTCONTAINERS_HOST_OVERRIDE", "value": "localhost"})
+        out += testcontainers_socket(config.socket_dir)
+    return out
+
+
+def testcontainers_socket(daemon_socket_dir: str) -> list[dict[str, str]]:
+    """Testcontainers mounts the socket into its reaper by its path in the daemon's own
+    filesystem; the daemon serves it at `daemon_socket_dir`, not /var/run/docker.sock."""
+    path = socket_path(daemon_socket_dir)
+    if path == "/var/run/docker.sock":
+        return []
+    return [{"name": "TESTCONTAINERS_DOCKER_SOCKET_OVERRIDE", "value": path}]
 
 
 def floating_tag(image: str) -> bool:

@@ -27,6 +27,8 @@ class Mode(NamedTuple):
     wire: Callable[[Config, Spec, list[str], dict[str, Any] | None, Carried, str | None], Wiring]
     # Where the clients find the daemon's socket (None: they reach it over TCP).
     client_socket: Callable[[Config], str | None]
+    # Whether the daemon runs in the workload's own pod (and network).
+    in_pod: bool
     # The config setting for tools that ignore DOCKER_HOST, unless it is on.
     hard_coded_hint: Callable[[Config], str | None]
     # (message, field in the pod spec) warnings about the clients, before wiring.
@@ -48,6 +50,7 @@ MODES: dict[str, Mode] = {
     "daemonset": Mode(
         daemonset.wire,
         daemonset.client_socket,
+        False,
         daemonset.hard_coded_hint,
         daemonset.client_notes,
         daemonset.changed_notes,
@@ -59,6 +62,7 @@ MODES: dict[str, Mode] = {
     "sidecar": Mode(
         sidecar.wire,
         sidecar.client_socket,
+        True,
         sidecar.hard_coded_hint,
         sidecar.client_notes,
         sidecar.changed_notes,

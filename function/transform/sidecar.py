@@ -9,7 +9,7 @@ from function.kube import containers
 from function.kube.containers import containers_of
 from function.kube.podspecs import RUN_TO_COMPLETION_KINDS
 from function.kube.record import Record
-from function.plaindata import listing
+from function.plaindata import listing, mapping
 from function.transform import clients, dockerd, podsecurity
 from function.transform.migrate import Carried
 from function.transform.outcome import Note, Outcome, Wired, Wiring
@@ -124,6 +124,7 @@ _CONFIGURED_FIELDS = frozenset(
         "image",
         "imagePullPolicy",
         "restartPolicy",
+        "command",
         "args",
         "env",
         "securityContext",
@@ -136,6 +137,8 @@ _CONFIGURED_FIELDS = frozenset(
 
 
 def _security(config: Config, spec: dict[str, Any]) -> dict[str, Any]:
+    if config.rootless:
+        return dockerd.rootless_security(config)
     context: dict[str, Any] = {"privileged": dockerd.privileged(config)}
     pod = containers.security_context(spec)
     if pod.get("runAsNonRoot") is True or pod.get("runAsUser") not in (None, 0):
@@ -154,12 +157,15 @@ def daemon_container(
 ) -> dict[str, Any]:
     """The daemon container; `mounts` are those besides its own (workspaces, carried)."""
     volumes = volume_names(config)
-    container: dict[str, Any] = {"name": config.sidecar_name, "image": config.image}
+    container: dict[str, Any] = {"name": config.sidecar_name, "image": dockerd.image(config)}
     if config.image_pull_policy:
         container["imagePullPolicy"] = config.image_pull_policy
     if config.native_sidecar:
         container["restartPolicy"] = "Always"
-    args = dockerd.args(config, config.socket_dir, group=group)
+    wrapper = dockerd.command(config)
+    if wrapper:
+        container["command"] = wrapper
+    args = dockerd.args(config, config.socket_dir, group=None if config.rootless else group)
     container["args"] = args + [a for a in carried.args if a not in args]
     env = dockerd.env(config, config.socket_dir, min_api) + carried.env
     if env:
@@ -167,12 +173,12 @@ def daemon_container(
     container["securityContext"] = security
     probe, settings = _probe(config)
     container[probe] = settings
-    resources = config.resources or carried.resources
+    resources = daemon_resources(config, carried)
     if resources:
         container["resources"] = resources
     own = [
         {"name": volumes["socket"], "mountPath": config.socket_dir},
-        {"name": volumes["storage"], "mountPath": STORAGE_PATH},
+        {"name": volumes["storage"], "mountPath": dockerd.data_root(config)},
     ]
     if "certs" in volumes:
         own.append({"name": volumes["certs"], "mountPath": dockerd.CLIENT_CERTS_DIR})
@@ -223,7 +229,7 @@ def wire(
     names = volume_names(config)
     record = Record(mode="sidecar", containers=[config.sidecar_name], volumes=list(names.values()))
     client_containers = containers.named(spec, client_names)
-    reserved = {config.socket_dir, STORAGE_PATH, dockerd.CERTS_DIR}
+    reserved = {config.socket_dir, dockerd.data_root(config), dockerd.CERTS_DIR}
     workspace: list[dict[str, Any]] = []
     if config.mirror_workspaces:
         workspace, conflicts = clients.workspace_mounts(spec, client_containers, reserved)
@@ -231,7 +237,9 @@ def wire(
             ("warning", f"clients mount different volumes at {p}; the daemon sees the first", None)
             for p in conflicts
         ]
-    group = clients.socket_group(config, carried)
+    notes += _memory_notes(daemon_resources(config, carried), client_containers)
+    # The rootless daemon's socket belongs to its own user's group.
+    group = str(dockerd.ROOTLESS_USER) if config.rootless else clients.socket_group(config, carried)
     daemon = daemon_container(
         config, workspace + carried.mounts, _security(config, spec), group, carried, min_api
     )
@@ -275,12 +283,69 @@ def wire(
     notes += clients.connect(spec, client_containers, env, mounts, record)
 
     containers.append(spec, "volumes", _volumes(config))
+    if config.rootless:
+        notes += _rootless(config, spec, record)
     notes += clients.add_socket_group(spec, group, carried, record)
     if config.runtime_class_name and spec.get("runtimeClassName") is None:
         spec["runtimeClassName"] = config.runtime_class_name
         record.pod["runtimeClassName"] = config.runtime_class_name
     record.carried = carried_record(carried)
     return Wiring(record, notes)
+
+
+def _rootless(config: Config, spec: dict[str, Any], record: Record) -> list[Note]:
+    """What the rootless daemon needs of the pod and the node, said once per workload."""
+    if dockerd.privileged(config):
+        return [
+            (
+                "info",
+                f"rootless: the daemon runs as user {dockerd.ROOTLESS_USER} in a user namespace "
+                "of its own, so a container that escapes it is not root on the node; Docker "
+                "still documents privileged mode as needed for it",
+                None,
+            )
+        ]
+    if spec.get("hostUsers") is None:
+        spec["hostUsers"] = False
+        record.pod["hostUsers"] = False
+    return [
+        (
+            "warning",
+            "rootless without privileged mode: the pod runs in a user namespace (hostUsers: "
+            "false) with seccomp, AppArmor and /proc masking off for the daemon; the node "
+            "needs Kubernetes 1.33 or newer with user namespaces, and Docker does not "
+            "document this as supported: try it before you rely on it",
+            None,
+        )
+    ]
+
+
+def daemon_resources(config: Config, carried: Carried) -> dict[str, Any] | None:
+    return config.resources or carried.resources
+
+
+def _memory_notes(
+    resources: dict[str, Any] | None, client_containers: list[dict[str, Any]]
+) -> list[Note]:
+    """The build's memory is the daemon's: a limit on the clients alone bounds nothing."""
+    if "memory" in mapping(mapping(resources).get("limits")):
+        return []
+    limited = [
+        str(c.get("name"))
+        for c in client_containers
+        if "memory" in mapping(mapping(c.get("resources")).get("limits"))
+    ]
+    if not limited:
+        return []
+    return [
+        (
+            "warning",
+            f"{', '.join(map(repr, limited))} have a memory limit but the daemon has none: "
+            "what `docker build` and `docker run` use counts against the daemon, not the "
+            "clients; set resources.limits.memory",
+            None,
+        )
+    ]
 
 
 def carried_record(carried: Carried) -> dict[str, Any]:
@@ -337,11 +402,18 @@ def finish(config: Config, wired: Wired, noticed: list[tuple[int, dict[str, Any]
     that do not admit them yet."""
     out = Outcome({}, [], [])
     namespaces = podsecurity.unlabelled(wired.namespaces, noticed)
+    how = (
+        "runs privileged"
+        if dockerd.privileged(config)
+        else "runs with seccomp and AppArmor unconfined"
+        if config.rootless
+        else ""
+    )
     # An explicit `privileged: true` says the namespaces are ready for it.
-    if namespaces and config.privileged is None and dockerd.privileged(config):
+    if namespaces and config.privileged is not True and how:
         out.results.append(
             Result(
-                "Pod Security: the Docker daemon runs privileged, which levels baseline and "
+                f"Pod Security: the Docker daemon {how}, which levels baseline and "
                 "restricted forbid; label these namespaces "
                 f"pod-security.kubernetes.io/enforce=privileged: {podsecurity.places(namespaces)}",
                 "warning",

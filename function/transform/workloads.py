@@ -17,7 +17,7 @@ from function.kube import containers, images, podspecs, record
 from function.kube.metadata import annotations_of, namespace_of
 from function.kube.podspecs import WORKLOAD_KINDS
 from function.plaindata import copy, same
-from function.transform import clients, dockerd, migrate
+from function.transform import clients, dockerd, mesh, migrate
 from function.transform.modes import LIST_KINDS, MODES, Mode
 from function.transform.outcome import Outcome, Step, Wired
 from function.transform.selection import (
@@ -41,7 +41,10 @@ def kinds_to_read(config: Config) -> frozenset[str]:
 
 
 def run(config: Config, items: Iterable[tuple[int, dict[str, Any]]]) -> Outcome:
-    return combine(config, [step(config, index, resource) for index, resource in items])
+    read = list(items)
+    # Namespace items tell which meshes would capture the workloads in them.
+    meshed = mesh.meshed_namespaces([resource for _, resource in read])
+    return combine(config, [step(config, index, resource, meshed) for index, resource in read])
 
 
 def config_results(config: Config) -> list[Result]:
@@ -55,6 +58,25 @@ def config_results(config: Config) -> list[Result]:
                 "`docker:29.8.0-dind`",
                 "warning",
                 field="image",
+            )
+        )
+    if config.storage_driver == "vfs":
+        out.append(
+            Result(
+                "storageDriver vfs copies every layer whole: builds are slow and the daemon's "
+                "disk grows large; overlay2 works on an emptyDir on most nodes",
+                "warning",
+                field="storageDriver",
+            )
+        )
+    if config.iptables == "off":
+        out.append(
+            Result(
+                "iptables off: the daemon's containers get no NAT, so they reach nothing "
+                "outside the pod (no pulls from inside `docker run`, no package installs in "
+                "`docker build`), and published ports do not work",
+                "warning",
+                field="iptables",
             )
         )
     if config.transport == "tcp":
@@ -81,13 +103,19 @@ def config_results(config: Config) -> list[Result]:
     return out
 
 
-def step(config: Config, index: int, resource: dict[str, Any]) -> Step:
-    """The work on one item, which depends on no other item."""
+def step(
+    config: Config,
+    index: int,
+    resource: dict[str, Any],
+    meshed: dict[str, set[str]] | None = None,
+) -> Step:
+    """The work on one item, which depends on no other item but the Namespaces that
+    ask for a mesh (`meshed`)."""
     if not isinstance(resource.get("metadata") or {}, dict):
         problem = "metadata is not a mapping; left unchanged"
         return Step(index, [results.about(resource, problem, "error", "metadata")], None, "", None)
     try:
-        return _step(config, index, resource)
+        return _step(config, index, resource, meshed or {})
     except Exception as error:  # a bug must cost one item, not the whole list
         return Step(index, [_bug(resource, error)], None, "", None)
 
@@ -101,7 +129,9 @@ def _bug(resource: dict[str, Any], error: Exception) -> Result:
     )
 
 
-def _step(config: Config, index: int, resource: dict[str, Any]) -> Step:
+def _step(
+    config: Config, index: int, resource: dict[str, Any], meshed: dict[str, set[str]]
+) -> Step:
     noticed = resource if resource.get("kind") in LIST_KINDS else None
     if any(mode.owns(config, resource) for mode in MODES.values()):
         return Step(index, [], None, "", None, noticed)
@@ -134,7 +164,7 @@ def _step(config: Config, index: int, resource: dict[str, Any]) -> Step:
         )
         return Step(index, [*notes, error], None, "", None, noticed)
     try:
-        done = _inject(config, resource, mode)
+        done = _inject(config, resource, mode, meshed.get(namespace_of(resource), set()))
     except Exception as error:  # a bug must cost one workload, not the whole list
         return Step(index, [_bug(resource, error)], None, "", None, noticed)
     notes += done.notes
@@ -200,8 +230,9 @@ class _Injected(NamedTuple):
     unmatched: tuple[str, ...] = ()
 
 
-def _inject(config: Config, resource: dict[str, Any], mode: Mode) -> _Injected:
-    """The workload wired for `mode` (None: left as it is) and the results about it."""
+def _inject(config: Config, resource: dict[str, Any], mode: Mode, meshes: set[str]) -> _Injected:
+    """The workload wired for `mode` (None: left as it is) and the results about it.
+    `meshes`: those the workload's Namespace asks for."""
     kind = str(resource["kind"])
     new = copy(resource)
     spec = podspecs.pod_spec(new)
@@ -235,6 +266,7 @@ def _inject(config: Config, resource: dict[str, Any], mode: Mode) -> _Injected:
             None,
         )
         record.undo(spec, previous)
+        _undo_annotations(new, previous.annotations)
     moved = migrate.migrate(config, spec, kind, mode.hard_coded_hint(config))
     if moved.kept:
         return _Injected(None, [about(m, s, f) for s, m, f in moved.notes])
@@ -284,6 +316,10 @@ def _inject(config: Config, resource: dict[str, Any], mode: Mode) -> _Injected:
     socket = mode.client_socket(config)
     if socket is not None:
         notes += [about(m, s, f) for s, m, f in clients.repoint(spec, moved.old_sockets, socket)]
+    if mode.in_pod:  # the daemon's containers then share the pod's network, and its mesh
+        added, mesh_notes = mesh.wire(config, new, meshes)
+        wiring.record.annotations = added
+        notes += [about(m, s, f) for s, m, f in mesh_notes]
     wiring.record.migrated = migrated
     record.write(new, wiring.record)
     if same(resource, new):
@@ -291,6 +327,20 @@ def _inject(config: Config, resource: dict[str, Any], mode: Mode) -> _Injected:
     notes.append(about(mode.summary(config, names, previous is not None)))
     notes += [about(message, "warning") for message in mode.changed_notes(config, kind)]
     return _Injected(new, notes, min_api, unmatched)
+
+
+def _undo_annotations(resource: dict[str, Any], added: dict[str, str]) -> None:
+    """Take out the pod annotations an earlier run set."""
+    if not added:
+        return
+    meta = mesh.template_metadata(resource)
+    current = meta.get("annotations")
+    if isinstance(current, dict):
+        for key, value in added.items():
+            if current.get(key) == value:
+                del current[key]
+        if not current:
+            del meta["annotations"]
 
 
 # Workload APIs the API server no longer serves, and the one to use instead.

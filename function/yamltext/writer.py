@@ -120,6 +120,9 @@ def lines(value: Any, indent: int, style: SeqStyle) -> list[str]:
             elif isinstance(item, list) and item:
                 out.append(f"{pad}{name}:")
                 out.extend(lines(item, indent + (2 if style == "wide" else 0), style))
+            elif _literal_block(item):
+                out.append(f"{pad}{name}: {_block_header(item)}")
+                out.extend(_block_lines(item, indent + 2))
             else:
                 out.append(f"{pad}{name}: {scalar(item)}")
         return out
@@ -128,9 +131,42 @@ def lines(value: Any, indent: int, style: SeqStyle) -> list[str]:
             inner = lines(item, indent + 2, style)
             out.append(f"{pad}- {inner[0][indent + 2 :]}")
             out.extend(inner[1:])
+        elif _literal_block(item):
+            out.append(f"{pad}- {_block_header(item)}")
+            out.extend(_block_lines(item, indent + 2))
         else:
             out.append(f"{pad}- {scalar(item)}")
     return out
+
+
+def _literal_block(value: Any) -> bool:
+    """A multi-line string that reads best as a literal block (`|`): a script."""
+    if not isinstance(value, str) or "\n" not in value.rstrip("\n"):
+        return False
+    body = value.replace("\n", "")
+    # Block scalars hold no escapes: anything YAML reads differently raw stays quoted.
+    return (
+        (body.isprintable() or body == "")
+        and not _YAML_UNSAFE.search(value)
+        and ("\r" not in value and "\t" not in value)
+    )
+
+
+def _block_header(value: str) -> str:
+    """`|`, with the indentation indicator a leading space needs and the chomping the
+    string's end needs: `-` for no final line break, `+` for more than one."""
+    indicator = "2" if value[:1] == " " or value.startswith("\n") else ""
+    if not value.endswith("\n"):
+        return f"|{indicator}-"
+    if value.endswith("\n\n"):
+        return f"|{indicator}+"
+    return f"|{indicator}"
+
+
+def _block_lines(value: str, indent: int) -> list[str]:
+    pad = " " * indent
+    body = value[:-1] if value.endswith("\n") else value
+    return [f"{pad}{line}" if line else "" for line in body.split("\n")]
 
 
 def block(value: Any, indent: int, style: SeqStyle) -> str:
