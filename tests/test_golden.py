@@ -20,7 +20,7 @@ from tests.support import (
     golden_stdin,
     item_texts,
     run_function,
-    validation_errors,
+    schema_errors,
 )
 from tests.test_wiring import resources
 
@@ -89,9 +89,15 @@ def test_output_is_valid_kubernetes(case: Path) -> None:
     # mode needs user namespaces, 1.33).
     needs = _read(case, "min-kubernetes.txt")
     oldest = (needs.strip(),) if needs else VALIDATION_VERSIONS
+    config = yaml.safe_load(_read(case, "config.yaml") or "") or {}
+    template_paths = {
+        s["kind"]: s["podTemplatePath"]
+        for s in config.get("selectors") or []
+        if "podTemplatePath" in s
+    }
     problems = {
-        f"{item.get('kind')}/{(item.get('metadata') or {}).get('name')}": validation_errors(
-            item, oldest
+        f"{item.get('kind')}/{(item.get('metadata') or {}).get('name')}": schema_errors(
+            item, oldest, template_paths
         )
         for item in resources(items)
         if item.get("apiVersion") not in REMOVED_APIS

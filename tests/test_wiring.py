@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from function.kube.podspecs import pod_spec
-from tests.support import GOLDEN
+from tests.support import GOLDEN, argo_pod, tekton_pod, value_at
 
 MARKER = "inject-docker.dev/injected"
 OUTPUTS = sorted(GOLDEN.glob("*/expected.yaml"))
@@ -117,8 +117,34 @@ def _check_client(
         assert any(p.get("hostPort") == port for _, d in daemons for p in d.get("ports") or [])
 
 
+def _pods(item: dict[str, Any], record: dict[str, Any], paths: dict[str, str]) -> list[Any]:
+    """(pod spec, record) for each place the record says was wired: the pod spec of a
+    workload, of a custom kind's template (`paths`, kind -> podTemplatePath), or the pod
+    each Tekton Task spec or Argo template becomes."""
+    if "units" not in record:
+        spec = pod_spec(item, paths.get(item["kind"]))
+        assert spec is not None
+        return [(spec, record)]
+    out = []
+    for path, unit_record in record["units"].items():
+        body = value_at(item, path)
+        if item["apiVersion"].startswith("tekton.dev/"):
+            out.append((tekton_pod(body), unit_record))
+        else:
+            workflow = value_at(item, path.rpartition(".templates[")[0])
+            out.append((argo_pod(body, workflow), unit_record))
+    return out
+
+
 def _wired(path: Path) -> list[tuple[str, Any]]:
     document = yaml.safe_load(path.read_text())
+    config_file = path.parent / "config.yaml"
+    config = (yaml.safe_load(config_file.read_text()) if config_file.exists() else None) or {}
+    paths = {
+        s["kind"]: s["podTemplatePath"]
+        for s in config.get("selectors") or []
+        if "podTemplatePath" in s
+    }
     items = document.get("items") or []
     warned = any("does not serve" in r["message"] for r in document.get("results") or [])
     cases = []
@@ -126,12 +152,13 @@ def _wired(path: Path) -> list[tuple[str, Any]]:
         meta = item.get("metadata") or {}
         record = (meta.get("annotations") or {}).get(MARKER)
         if record:
-            cases.append(
-                (
-                    f"{item['kind']}/{meta.get('name') or position}",
-                    (items, item, json.loads(record), warned),
+            for n, (spec, unit_record) in enumerate(_pods(item, json.loads(record), paths)):
+                cases.append(
+                    (
+                        f"{item['kind']}/{meta.get('name') or position}/{n}",
+                        (items, spec, unit_record, warned),
+                    )
                 )
-            )
     return cases
 
 
@@ -151,9 +178,7 @@ CASES = [(f"{p.parent.name}:{name}", data) for p in OUTPUTS for name, data in _w
 
 @pytest.mark.parametrize("data", [d for _, d in CASES], ids=[i for i, _ in CASES])
 def test_every_client_reaches_its_daemon(data: tuple[Any, ...]) -> None:
-    items, item, record, warned = data
-    spec = pod_spec(item)
-    assert spec is not None
+    items, spec, record, warned = data
     clients = [c for c in _containers(spec) if c["name"] in record["clients"]]
     assert clients and len(clients) == len(record["clients"])
     for client in clients:
@@ -163,13 +188,26 @@ def test_every_client_reaches_its_daemon(data: tuple[Any, ...]) -> None:
 def test_there_is_something_to_check() -> None:
     modes = {data[2]["mode"] for _, data in CASES}
     assert {"sidecar", "daemonset"} <= modes
+    # The CI engines' kinds and a custom kind are checked too.
+    checked = {name.split(":")[1].split("/")[0] for name, _ in CASES}
+    assert {"Task", "TaskRun", "Pipeline", "Workflow", "CronWorkflow"} <= checked
+    assert {"AutoscalingRunnerSet", "ScaledJob"} <= checked
+
+
+def test_a_daemon_that_does_not_see_the_socket_is_caught() -> None:
+    """Argo's mirroring is what gives the daemon its socket: without it, the check fails."""
+    items, spec, record, _ = next(d for i, d in CASES if i.startswith("argo-dind-example:"))
+    daemon = next(c for c in spec["containers"] if c["name"] in record["containers"])
+    client = next(c for c in spec["containers"] if c["name"] in record["clients"])
+    _check_client(items, spec, record, client)
+    daemon["volumeMounts"] = [m for m in daemon["volumeMounts"] if m["name"] != "dind-socket"]
+    with pytest.raises(AssertionError):
+        _check_client(items, spec, record, client)
 
 
 def test_a_miswired_client_is_caught() -> None:
-    items, item, record, _ = next(d for i, d in CASES if i.startswith("job-basic:"))
-    broken = json.loads(json.dumps(item))
-    spec = pod_spec(broken)
-    assert spec is not None
+    items, spec, record, _ = next(d for i, d in CASES if i.startswith("job-basic:"))
+    spec = json.loads(json.dumps(spec))
     client = next(c for c in spec["containers"] if c["name"] in record["clients"])
     host = next(e for e in client["env"] if e["name"] == "DOCKER_HOST")
     host["value"] = "unix:///tmp/docker.sock"

@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     field_validator,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
@@ -55,6 +56,7 @@ _FLAG_SETTINGS = frozenset(
     }
 )
 _API = re.compile(r"1\.[0-9]{1,2}")
+_TEMPLATE_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*")
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _QUANTITY = re.compile(r"[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+|[KMGTPE]i|[mkMGTPE])?")
 # dockerd flags the function sets itself: giving them again would fight its wiring.
@@ -119,6 +121,28 @@ class Selector(_Model):
         "script; `DOCKER_HOST` in env; a mount of a host Docker socket; an existing daemon). "
         "`false`: only the others.",
     )
+
+    pod_template_path: str | None = Field(
+        None,
+        description="For a kind inject-docker does not know: the dotted path of the pod "
+        "template inside it, such as `spec.template` (the pod spec is its `spec`). Needs "
+        "`kind`. Such resources are wired like a Deployment's pod template.",
+    )
+
+    @field_validator("pod_template_path")
+    @classmethod
+    def _template_path(cls, value: str | None) -> str | None:
+        if value is not None and not _TEMPLATE_PATH.fullmatch(value):
+            raise ValueError(f"{value!r} is not a dotted path of field names such as spec.template")
+        return value
+
+    @model_validator(mode="after")
+    def _template_needs_kind(self) -> Selector:
+        if self.pod_template_path is not None and self.kind is None:
+            raise ValueError(
+                "podTemplatePath needs kind: it says where one kind keeps its pod template"
+            )
+        return self
 
     @field_validator("label_selector", "annotation_selector")
     @classmethod

@@ -47,6 +47,8 @@ def is_daemon(container: dict[str, Any]) -> bool:
 def _entrypoint_defaults(container: dict[str, Any]) -> bool:
     """Whether the dind entrypoint adds its own listeners: it runs (as the image's
     entrypoint or named as the command) with flags only, not `dockerd ...`."""
+    if container.get("script") or container.get("source"):
+        return False  # a Tekton step's or Argo template's script runs instead
     command = [str(w) for w in listing(container.get("command"))]
     rest = [str(w) for w in listing(container.get("args"))]
     if command:

@@ -11,26 +11,43 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from function.kube import daemons, images, oldwiring, podspecs
+from function.kube import cikinds, daemons, images, oldwiring, podspecs
 from function.kube.containers import command_line, containers_of, env_names, mounted_by
+from function.plaindata import listing
+
+
+def container_uses_docker(container: dict[str, Any]) -> bool:
+    """A container (or a Tekton step, an Argo script) that shows Docker use."""
+    if images.docker_image(str(container.get("image", ""))) is not None:
+        return True
+    # A Tekton step's `script`, an Argo script template's `source`.
+    words = [
+        *command_line(container),
+        str(container.get("script", "")),
+        str(container.get("source", "")),
+    ]
+    if daemons.is_daemon(container) or _TOOLS.search(" ".join(words)):
+        return True
+    variables = env_names(container)
+    return "DOCKER_HOST" in variables or any(
+        str(v).startswith("TESTCONTAINERS_") for v in variables
+    )
+
 
 _TOOLS = re.compile(r"(?<![\w./-])(?:docker(?:-compose)?|testcontainers)(?![\w.-])")
 
 
-def uses_docker(resource: dict[str, Any]) -> bool:
-    spec = podspecs.pod_spec(resource)
+def uses_docker(resource: dict[str, Any], template_path: str | None = None) -> bool:
+    spec = podspecs.pod_spec(resource, template_path)
     if spec is None:
-        return False
-    for container in containers_of(spec):
-        if images.docker_image(str(container.get("image", ""))) is not None:
-            return True
-        if daemons.is_daemon(container) or _TOOLS.search(" ".join(command_line(container))):
-            return True
-        variables = env_names(container)
-        if "DOCKER_HOST" in variables or any(
-            str(v).startswith("TESTCONTAINERS_") for v in variables
-        ):
-            return True
+        return any(
+            container_uses_docker(c)
+            for unit in cikinds.units(resource)
+            for c in [*cikinds.containers(unit), *listing(unit.body.get("sidecars"))]
+            if isinstance(c, dict)
+        )
+    if any(container_uses_docker(c) for c in containers_of(spec)):
+        return True
     return any(
         mounted_by(spec, volume.name)
         for volume in oldwiring.host_volumes(spec, oldwiring.DOCKER_SOCKETS)

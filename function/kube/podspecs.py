@@ -17,6 +17,8 @@ _POD_SPEC_PATHS: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
     "ReplicaSet": (frozenset({"apps", "extensions"}), ("spec", "template", "spec")),
     "Job": (frozenset({"batch"}), ("spec", "template", "spec")),
     "CronJob": (frozenset({"batch"}), ("spec", "jobTemplate", "spec", "template", "spec")),
+    # Actions Runner Controller's runner scale set: the runner pod's template.
+    "AutoscalingRunnerSet": (frozenset({"actions.github.com"}), ("spec", "template", "spec")),
 }
 
 WORKLOAD_KINDS = frozenset(_POD_SPEC_PATHS)
@@ -39,20 +41,29 @@ def pod_spec_path(kind: str) -> tuple[str, ...]:
     return _POD_SPEC_PATHS[kind][1]
 
 
-def pod_spec(resource: dict[str, Any]) -> dict[str, Any] | None:
-    """The pod spec inside `resource`, or None when it has none."""
+def spec_keys(resource: dict[str, Any], template_path: str | None = None) -> tuple[str, ...] | None:
+    """The keys that lead to the pod spec: the kind's own, or those of a pod template path
+    a selector gives for a kind inject-docker does not know."""
+    if template_path is not None:
+        return (*template_path.split("."), "spec")
     kind = resource.get("kind")
     if not isinstance(kind, str) or not is_workload(str(resource.get("apiVersion", "")), kind):
         return None
-    node: Any = resource
-    for key in pod_spec_path(kind):
+    return pod_spec_path(kind)
+
+
+def pod_spec(resource: dict[str, Any], template_path: str | None = None) -> dict[str, Any] | None:
+    """The pod spec inside `resource`, or None when it has none."""
+    keys = spec_keys(resource, template_path)
+    node: Any = resource if keys is not None else None
+    for key in keys or ():
         node = node.get(key) if isinstance(node, dict) else None
     return node if isinstance(node, dict) else None
 
 
-def field_path(kind: str, *rest: str) -> str:
+def field_path(keys: tuple[str, ...], *rest: str) -> str:
     """A dotted field path such as `spec.template.spec.containers`."""
-    return ".".join((*pod_spec_path(kind), *rest))
+    return ".".join((*keys, *rest))
 
 
 def _list_of_mappings(value: Any) -> bool:

@@ -78,6 +78,31 @@ def read(resource: dict[str, Any]) -> Record | None:
         return None
 
 
+def read_units(resource: dict[str, Any]) -> dict[str, Record]:
+    """The records of a resource wired in several places (a Pipeline's tasks): by path."""
+    raw = annotations_of(resource).get(RECORD_ANNOTATION)
+    try:
+        data = json.loads(raw) if isinstance(raw, str) else None
+        units = data.get("units") if isinstance(data, dict) else None
+        if not isinstance(units, dict):
+            return {}
+        return {str(k): Record(**v) for k, v in units.items() if isinstance(v, dict)}
+    except (ValueError, TypeError):
+        return {}
+
+
+def write_units(resource: dict[str, Any], records: dict[str, Record]) -> None:
+    if not isinstance(resource.get("metadata"), dict):
+        resource["metadata"] = {}
+    meta = resource["metadata"]
+    if not isinstance(meta.get("annotations"), dict):
+        meta["annotations"] = {}
+    fields = {path: json.loads(r.to_annotation()) for path, r in records.items()}
+    meta["annotations"][RECORD_ANNOTATION] = json.dumps(
+        {"units": fields}, separators=(",", ":"), sort_keys=True
+    )
+
+
 def write(resource: dict[str, Any], record: Record) -> None:
     if not isinstance(resource.get("metadata"), dict):
         resource["metadata"] = {}  # `metadata: null` reads as absent

@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from function.krm import results
 from function.krm.results import Result, Severity
-from function.kube import daemons, oldwiring, podspecs
+from function.kube import cikinds, daemons, oldwiring, podspecs
 from function.kube.containers import env_value, mounted_by
 from function.kube.podspecs import RUN_TO_COMPLETION_KINDS, WORKLOAD_KINDS
 from function.plaindata import listing
+from function.transform import runners
 from function.transform.outcome import Outcome
-from function.transform.selection import matches
+from function.transform.selection import matches, template_path, wireable
 
 if TYPE_CHECKING:
     from function.config.model import Config
@@ -36,10 +37,28 @@ def _why(path: str) -> str:
 
 def findings(config: Config, resource: dict[str, Any]) -> list[Result]:
     kind = str(resource.get("kind"))
-    spec = podspecs.pod_spec(resource)
+    severity: Severity = "error" if config.fail_on_findings else "warning"
+    engine = cikinds.engine_of(resource)
+    if engine == "summerwind":
+        return runners.settings(resource)
+    if engine is not None:
+        # A Task's sidecars and steps, a template's sidecars and main container.
+        return [
+            results.about(resource, message, severity, f"{unit.path}.{key}[{j}]")
+            for unit in cikinds.units(resource)
+            for key, listed in (
+                ("sidecars", listing(unit.body.get("sidecars"))),
+                ("steps" if engine == "tekton" else "container", cikinds.containers(unit)),
+            )
+            for j, container in enumerate(listed)
+            if isinstance(container, dict)
+            for message in _container_findings(container, False, kind)
+        ]
+    path = template_path(config, resource)
+    keys = podspecs.spec_keys(resource, path) or ()
+    spec = podspecs.pod_spec(resource, path)
     if spec is None:
         return []
-    severity: Severity = "error" if config.fail_on_findings else "warning"
     out = []
     for volume in oldwiring.runtime_socket_volumes(spec):
         if not mounted_by(spec, volume.name):
@@ -49,13 +68,13 @@ def findings(config: Config, resource: dict[str, Any]) -> list[Result]:
                 resource,
                 f"mounts {volume.path} (volume {volume.name!r}), {_why(volume.path)}",
                 severity,
-                podspecs.field_path(kind, f"volumes[{volume.position}].hostPath.path"),
+                podspecs.field_path(keys, f"volumes[{volume.position}].hostPath.path"),
             )
         )
     for key in ("initContainers", "containers"):
         for j, container in enumerate(listing(spec.get(key))):
             if isinstance(container, dict):
-                where = podspecs.field_path(kind, f"{key}[{j}]")
+                where = podspecs.field_path(keys, f"{key}[{j}]")
                 out += [
                     results.about(resource, message, severity, where)
                     for message in _container_findings(container, key == "initContainers", kind)
@@ -99,7 +118,8 @@ _LOCAL = ("tcp://localhost:", "tcp://127.0.0.1:", "tcp://[::1]:")
 
 
 def kinds_to_read(config: Config) -> frozenset[str]:
-    return WORKLOAD_KINDS
+    named = {s.kind for s in config.selectors if s.kind}
+    return WORKLOAD_KINDS | cikinds.ENGINE_KINDS | named
 
 
 def run(config: Config, items: Iterable[tuple[int, dict[str, Any]]]) -> Outcome:
@@ -121,8 +141,8 @@ def run(config: Config, items: Iterable[tuple[int, dict[str, Any]]]) -> Outcome:
 
 
 def _in_scope(config: Config, resource: dict[str, Any]) -> bool:
-    """Every workload of any kind, or those the selectors name; less `exclude`."""
-    if not podspecs.is_workload(str(resource.get("apiVersion", "")), str(resource.get("kind"))):
+    """Every workload and CI engine's kind, or those the selectors name; less `exclude`."""
+    if not wireable(config, resource):
         return False
     if config.selectors and not any(matches(s, resource) for s in config.selectors):
         return False

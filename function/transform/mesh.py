@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from function.kube.metadata import annotations_of, labels_of, name_of
-from function.kube.podspecs import pod_spec_path
 from function.plaindata import mapping
 from function.transform.outcome import Note
 
@@ -54,11 +53,13 @@ def meshed_namespaces(items: list[dict[str, Any]]) -> dict[str, set[str]]:
     return out
 
 
-def template_metadata(resource: dict[str, Any], create: bool = False) -> dict[str, Any]:
-    """The metadata of the workload's pod (template); `create` makes it if it has none."""
-    kind = str(resource.get("kind"))
+def template_metadata(
+    resource: dict[str, Any], keys: tuple[str, ...], create: bool = False
+) -> dict[str, Any]:
+    """The metadata of the workload's pod (template), whose spec `keys` lead to; `create`
+    makes it if it has none."""
     holder = resource
-    for key in pod_spec_path(kind)[:-1]:
+    for key in keys[:-1]:
         holder = holder[key]
     if create and not isinstance(holder.get("metadata"), dict):
         holder["metadata"] = {}
@@ -66,13 +67,14 @@ def template_metadata(resource: dict[str, Any], create: bool = False) -> dict[st
 
 
 def wire(
-    config: Config, resource: dict[str, Any], namespace: set[str]
+    config: Config, resource: dict[str, Any], keys: tuple[str, ...], namespace: set[str]
 ) -> tuple[dict[str, str], list[Note]]:
-    """Annotate the workload's pod for the meshes that would capture it; return what was
-    added, and notes. `namespace`: the meshes its Namespace asks for."""
+    """Annotate the workload's pod (whose spec `keys` lead to) for the meshes that would
+    capture it; return what was added, and notes. `namespace`: the meshes its Namespace
+    asks for."""
     if config.mesh == "ignore":
         return {}, []
-    meta = template_metadata(resource)
+    meta = template_metadata(resource, keys)
     labels, notes = mapping(meta.get("labels")), mapping(meta.get("annotations"))
     found = set(namespace)
     pod_istio = str(labels.get(ISTIO_INJECT, notes.get(ISTIO_INJECT, "")))
@@ -91,7 +93,7 @@ def wire(
     added = {k: v for k, v in added.items() if k not in notes}
     if not added:
         return {}, []
-    meta = template_metadata(resource, create=True)
+    meta = template_metadata(resource, keys, create=True)
     if not isinstance(meta.get("annotations"), dict):
         meta["annotations"] = {}
     meta["annotations"].update(added)

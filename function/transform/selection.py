@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from function.kube import dockeruse, labelselector, oldwiring
+from function.kube import cikinds, dockeruse, labelselector, oldwiring
 from function.kube.metadata import annotations_of, labels_of, metadata_of
 from function.kube.podspecs import DEFAULT_KINDS, group_of, is_workload, pod_spec
 
@@ -36,7 +36,8 @@ def matches(selector: Selector, resource: dict[str, Any]) -> bool:
         ),
     )
     return all(checks) and (
-        selector.uses_docker is None or dockeruse.uses_docker(resource) == selector.uses_docker
+        selector.uses_docker is None
+        or dockeruse.uses_docker(resource, selector.pod_template_path) == selector.uses_docker
     )
 
 
@@ -44,10 +45,33 @@ def opted_out(resource: dict[str, Any]) -> bool:
     return str(annotations_of(resource).get(INJECT_ANNOTATION, "")).lower() == "false"
 
 
-def is_selected(config: Config, resource: dict[str, Any], *, honour_opt_out: bool = True) -> bool:
-    """True when `resource` is a workload the config asks to change."""
+def template_path(config: Config, resource: dict[str, Any]) -> str | None:
+    """The pod template path a selector gives for this resource's kind, if one does."""
     kind = resource.get("kind")
-    if not isinstance(kind, str) or not is_workload(str(resource.get("apiVersion", "")), kind):
+    for selector in config.selectors:
+        if selector.pod_template_path and selector.kind == kind and matches(selector, resource):
+            return selector.pod_template_path
+    return None
+
+
+def wireable(config: Config, resource: dict[str, Any]) -> bool:
+    """A kind whose pods inject-docker can find: a workload, a CI engine's kind, or one a
+    selector gives the pod template path of."""
+    kind = resource.get("kind")
+    if not isinstance(kind, str):
+        return False
+    return (
+        is_workload(str(resource.get("apiVersion", "")), kind)
+        or cikinds.engine_of(resource) is not None
+        or template_path(config, resource) is not None
+    )
+
+
+def is_selected(config: Config, resource: dict[str, Any], *, honour_opt_out: bool = True) -> bool:
+    """True when `resource` is a workload the config asks to change. Kinds other than
+    Pod, Job and CronJob are changed only when a selector names their kind."""
+    kind = resource.get("kind")
+    if not wireable(config, resource):
         return False
     if honour_opt_out and opted_out(resource):
         return False

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from function.krm import results
 from function.krm.results import Result, Severity
-from function.kube import containers, images, podspecs, record
+from function.kube import cikinds, containers, images, podspecs, record
 from function.kube.metadata import annotations_of, namespace_of
 from function.kube.podspecs import WORKLOAD_KINDS
 from function.plaindata import copy, same
-from function.transform import clients, dockerd, mesh, migrate
+from function.transform import clients, dockerd, engines, mesh, migrate, runners
 from function.transform.modes import LIST_KINDS, MODES, Mode
 from function.transform.outcome import Outcome, Step, Wired
 from function.transform.selection import (
@@ -28,6 +28,7 @@ from function.transform.selection import (
     named_by_selector,
     node_agent,
     opted_out,
+    template_path,
 )
 
 if TYPE_CHECKING:
@@ -90,17 +91,53 @@ def config_results(config: Config) -> list[Result]:
             )
         )
     for i, selector in enumerate(config.selectors):
-        if selector.kind and selector.kind not in WORKLOAD_KINDS:
+        kind = selector.kind
+        if kind and kind not in _KNOWN_KINDS and not selector.pod_template_path:
             out.append(
                 Result(
-                    f"selector kind {selector.kind!r}: inject-docker knows where the pod spec "
-                    "is only in Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, "
-                    "ReplicaSet, ReplicationController, Job and CronJob; it changes nothing here",
+                    f"selector kind {kind!r}: inject-docker does not know where this kind keeps "
+                    "its pod template; give it with podTemplatePath, such as spec.template",
                     "warning",
                     field=f"selectors[{i}].kind",
                 )
             )
     return out
+
+
+# Kinds whose pods inject-docker finds without a podTemplatePath.
+_KNOWN_KINDS = WORKLOAD_KINDS | cikinds.ENGINE_KINDS
+
+
+def _engine_step(
+    config: Config,
+    index: int,
+    resource: dict[str, Any],
+    engine: str,
+    mode: str,
+    notes: list[Result],
+) -> Step:
+    """A CI engine's kind: its Task specs or templates wired in the engine's idiom."""
+    if engine == "summerwind":
+        return Step(index, [*notes, *runners.settings(resource)], None, "", None)
+    if mode != "sidecar":
+        notes.append(
+            results.about(
+                resource,
+                f"mode {mode}: a {resource.get('kind')} is given Docker as a sidecar only (its "
+                "pods are made by the engine, which sets no node selector for a node daemon); "
+                "left unchanged; annotate it inject-docker.dev/mode: sidecar",
+                "warning",
+            )
+        )
+        return Step(index, notes, None, "", None)
+    try:
+        new, found = engines.inject(config, resource)
+    except Exception as error:  # a bug must cost one resource, not the whole list
+        return Step(index, [*notes, _bug(resource, error)], None, "", None)
+    if new is None:
+        return Step(index, [*notes, *found], None, "", None)
+    changed = None if same(resource, new) else new
+    return Step(index, [*notes, *found], "sidecar", namespace_of(resource), changed)
 
 
 def step(
@@ -163,6 +200,9 @@ def _step(
             f"metadata.annotations[{MODE_ANNOTATION}]",
         )
         return Step(index, [*notes, error], None, "", None, noticed)
+    engine = cikinds.engine_of(resource)
+    if engine is not None:
+        return _engine_step(config, index, resource, engine, name, notes)
     try:
         done = _inject(config, resource, mode, meshed.get(namespace_of(resource), set()))
     except Exception as error:  # a bug must cost one workload, not the whole list
@@ -235,7 +275,9 @@ def _inject(config: Config, resource: dict[str, Any], mode: Mode, meshes: set[st
     `meshes`: those the workload's Namespace asks for."""
     kind = str(resource["kind"])
     new = copy(resource)
-    spec = podspecs.pod_spec(new)
+    path = template_path(config, resource)
+    keys = podspecs.spec_keys(new, path) or ()
+    spec = podspecs.pod_spec(new, path)
     if spec is None:
         return _Injected(None, [results.about(resource, "has no pod spec to change", "warning")])
     malformed = podspecs.shape_problems(spec)
@@ -247,7 +289,7 @@ def _inject(config: Config, resource: dict[str, Any], mode: Mode, meshes: set[st
                     resource,
                     f"{problem}; left unchanged",
                     "error",
-                    podspecs.field_path(kind, where),
+                    podspecs.field_path(keys, where),
                 )
                 for problem, where in malformed
             ],
@@ -255,18 +297,19 @@ def _inject(config: Config, resource: dict[str, Any], mode: Mode, meshes: set[st
 
     def about(message: str, severity: Severity = "info", where: str | None = None) -> Result:
         return results.about(
-            resource, message, severity, podspecs.field_path(kind, where) if where else None
+            resource, message, severity, podspecs.field_path(keys, where) if where else None
         )
 
     previous = record.read(new)
     previous_daemon = None
     if previous is not None:
+        # The record names the daemon first, then what came with it.
         previous_daemon = next(
-            (c for c in containers.containers_of(spec) if c.get("name") in previous.containers),
+            (c for c in containers.containers_of(spec) if c.get("name") in previous.containers[:1]),
             None,
         )
         record.undo(spec, previous)
-        _undo_annotations(new, previous.annotations)
+        _undo_annotations(new, keys, previous.annotations)
     moved = migrate.migrate(config, spec, kind, mode.hard_coded_hint(config))
     if moved.kept:
         return _Injected(None, [about(m, s, f) for s, m, f in moved.notes])
@@ -305,7 +348,17 @@ def _inject(config: Config, resource: dict[str, Any], mode: Mode, meshes: set[st
     ]
     min_api, api_notes = clients.min_api(config, spec, names)
     notes += [about(m, s, f) for s, m, f in api_notes]
+    scale_set = kind == runners.SCALE_SET_KIND and mode.in_pod
+    work: list[str] = []
+    if scale_set:
+        work, work_notes = runners.prepare_scale_set(spec, names)
+        notes += [about(m, s, f) for s, m, f in work_notes]
     wiring = mode.wire(config, spec, names, previous_daemon, carried, min_api)
+    if scale_set and wiring.record is not None:
+        wiring.record.volumes += work
+        wiring.notes.extend(
+            runners.finish_scale_set(config.sidecar_name, spec, names, wiring.record)
+        )
     notes += [
         about(message, severity, f)
         for severity, message, f in [*moved.notes, *wiring.notes]
@@ -317,7 +370,7 @@ def _inject(config: Config, resource: dict[str, Any], mode: Mode, meshes: set[st
     if socket is not None:
         notes += [about(m, s, f) for s, m, f in clients.repoint(spec, moved.old_sockets, socket)]
     if mode.in_pod:  # the daemon's containers then share the pod's network, and its mesh
-        added, mesh_notes = mesh.wire(config, new, meshes)
+        added, mesh_notes = mesh.wire(config, new, keys, meshes)
         wiring.record.annotations = added
         notes += [about(m, s, f) for s, m, f in mesh_notes]
     wiring.record.migrated = migrated
@@ -329,11 +382,13 @@ def _inject(config: Config, resource: dict[str, Any], mode: Mode, meshes: set[st
     return _Injected(new, notes, min_api, unmatched)
 
 
-def _undo_annotations(resource: dict[str, Any], added: dict[str, str]) -> None:
+def _undo_annotations(
+    resource: dict[str, Any], keys: tuple[str, ...], added: dict[str, str]
+) -> None:
     """Take out the pod annotations an earlier run set."""
     if not added:
         return
-    meta = mesh.template_metadata(resource)
+    meta = mesh.template_metadata(resource, keys)
     current = meta.get("annotations")
     if isinstance(current, dict):
         for key, value in added.items():

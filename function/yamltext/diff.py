@@ -68,6 +68,8 @@ def _diff_different(
     if node.flow_style:
         if writer.is_block(new) and not node.value:
             return None  # an empty `[]` or `{}` that gains content becomes block style
+        if _multi_line(new):
+            return None  # a script reads better as a literal block than as one long line
         start, end = node.start_mark.index, node.end_mark.index
         if comments_within(text, start, end, [node]):
             return None  # rewritten whole in place, its comments would be lost
@@ -77,6 +79,16 @@ def _diff_different(
     if isinstance(node, SequenceNode) and isinstance(old, list) and isinstance(new, list):
         return _diff_sequence(text, node, old, new, style)
     return None
+
+
+def _multi_line(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\n" in value.rstrip("\n")
+    if isinstance(value, dict):
+        return any(_multi_line(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_multi_line(v) for v in value)
+    return False
 
 
 def _diff_mapping(
@@ -160,11 +172,18 @@ def _diff_sequence(
         matcher = difflib.SequenceMatcher(
             None, [_identity(v) for v in old], [_identity(v) for v in new], autojunk=False
         )
-        matched = [
-            (block.a + k, block.b + k)
-            for block in matcher.get_matching_blocks()
-            for k in range(block.size)
-        ]
+        matched = []
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "equal":
+                matched += [(i1 + k, j1 + k) for k in range(i2 - i1)]
+            elif tag == "replace":
+                # Entries changed where they stand (an unnamed step given env, say) are
+                # edited in place, not written anew, so their own text stays as it is.
+                matched += [
+                    (i1 + k, j1 + k)
+                    for k in range(min(i2 - i1, j2 - j1))
+                    if isinstance(old[i1 + k], dict) and isinstance(new[j1 + k], dict)
+                ]
     # Entries that moved are deleted and inserted again; the rest stay in place.
     matched = _increasing(matched)
     edits: list[Edit] = []
