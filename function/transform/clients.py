@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -200,19 +201,21 @@ def repoint(spec: dict[str, Any], old: frozenset[str], new: str) -> list[Note]:
 _BEFORE_PATH = r"(?:^|(?<=[\s=:'\"(])|(?<=unix://))"
 
 
+@functools.lru_cache(maxsize=64)
 def _path_pattern(path: str) -> re.Pattern[str]:
     return re.compile(rf"{_BEFORE_PATH}{re.escape(path)}(?![\w.-])")
 
 
 def _replace_paths(word: str, paths: list[str], new: str) -> str:
     for path in paths:
-        word = _path_pattern(path).sub(new, word)
+        if path in word:
+            word = _path_pattern(path).sub(new, word)
     return word
 
 
 def _names_path(word: str, path: str) -> bool:
     """`word` names `path` itself (not `/var/run/docker.sock` for `/run/docker.sock`)."""
-    return _path_pattern(path).search(word) is not None
+    return path in word and _path_pattern(path).search(word) is not None
 
 
 def socket_group(config: Config, carried: Carried) -> str:

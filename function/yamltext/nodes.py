@@ -234,17 +234,31 @@ def matches(node: Node, value: Any) -> bool:
     elif isinstance(node, SequenceNode) and tag == _SEQ:
         if type(value) is not list or len(value) != len(node.value):
             return False
-        return all(matches(n, v) for n, v in zip(node.value, value, strict=True))
+        for child, wanted in zip(node.value, value, strict=True):
+            # Most leaves are strings: compared here, without a call per leaf.
+            if child.tag == _STR and child.__class__ is ScalarNode:
+                if type(wanted) is not str or child.value != wanted:
+                    return False
+            elif not matches(child, wanted):
+                return False
+        return True
     elif isinstance(node, MappingNode) and tag == _MAP:
-        plain = all(isinstance(k, ScalarNode) and k.tag == _STR for k, _ in node.value)
-        if plain:
-            if type(value) is not dict or len(value) != len(node.value):
+        pairs = node.value
+        if all(k.__class__ is ScalarNode and k.tag == _STR for k, _ in pairs):
+            if type(value) is not dict or len(value) != len(pairs):
                 return False
             seen = set()
-            for key, child in node.value:
-                if key.value not in value or not matches(child, value[key.value]):
+            for key, child in pairs:
+                name = key.value
+                if name not in value:
                     return False
-                seen.add(key.value)
+                wanted = value[name]
+                if child.tag == _STR and child.__class__ is ScalarNode:
+                    if type(wanted) is not str or child.value != wanted:
+                        return False
+                elif not matches(child, wanted):
+                    return False
+                seen.add(name)
             return len(seen) == len(value)
     try:
         return same(construct(node), value)
