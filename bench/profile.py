@@ -1,9 +1,9 @@
 """Profile the function in-process: `python bench/profile.py [--n N] [--warm] [--top K]`.
 
-Runs function.cli.process(function.resourcelist.read(text)) once under cProfile on a
-generated ResourceList (N=1,000 by default) and prints the top functions by cumulative
-and by own (total) time. By default the run is cold, as in a real invocation: the lazy
-imports inside process() are part of it; --warm runs it once unprofiled first.
+Runs function.pipeline.run(text) once under cProfile on a generated ResourceList
+(N=1,000 by default) and prints the top functions by cumulative and by own (total)
+time. By default the run is cold, as in a real invocation: the lazy imports inside
+the run are part of it; --warm runs it once unprofiled first.
 """
 
 from __future__ import annotations
@@ -44,16 +44,17 @@ def main() -> int:
     cprofile, pstats = stdlib_profilers()
     import workload
 
-    from function import cli, resourcelist
+    from function import pipeline
 
     text = workload.resource_list(args.n)
     if args.warm:
-        cli.process(resourcelist.read(text))
+        pipeline.run(text)
     gc.disable()  # as the command line does
     profiler = cprofile.Profile()
     start = time.perf_counter()
     profiler.enable()
-    output, results = cli.process(resourcelist.read(text))
+    done = pipeline.run(text)
+    output, results = done.output, done.results
     profiler.disable()
     seconds = time.perf_counter() - start
     print(

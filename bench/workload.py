@@ -7,7 +7,8 @@ with nothing else) the function changes the Pods and Jobs: 40% of the items.
 
 The same resources come in three shapes:
   * resource_list(): a ResourceList text, as kpt sends it (path and index annotations),
-  * write_kustomize_dir(): plain manifest files plus a kustomization.yaml,
+  * write_kustomize_dir(): plain manifest files plus a kustomization.yaml (with, if
+    asked, a container transformer, or strategic-merge patches adding the sidecar),
   * write_kpt_package(): a Kptfile plus the same manifest files.
 """
 
@@ -225,17 +226,135 @@ def transformer_config(image: str) -> str:
     )
 
 
+def capture_mount(source: str, target: str) -> str:
+    """A writable bind mount for a container transformer's spec (kustomize requires
+    `src` to lie under the kustomization folder; a relative path does)."""
+    return (
+        "        mounts:\n"
+        "        - type: bind\n"
+        f"          src: {source}\n"
+        f"          dst: {target}\n"
+        "          rw: true\n"
+    )
+
+
+# The pod spec a hand-written strategic-merge patch adds: the same DinD native sidecar,
+# volumes, socket mount and DOCKER_HOST as the function writes for the `build` container
+# (all but its bookkeeping annotation), so that kustomize's own way of doing the job can
+# be timed against the function's.
+_SIDECAR_PATCH_SPEC = """\
+initContainers:
+- name: dind
+  image: docker:29.8.0-dind
+  restartPolicy: Always
+  command:
+  - /bin/sh
+  - -c
+  - |
+    root=${INJECT_DOCKER_ROOT:-}
+    dev=$(awk '$2 == "00000000" { print $1; exit }' "$root/proc/net/route" 2>/dev/null)
+    mtu=$(cat "$root/sys/class/net/${dev:-eth0}/mtu" 2>/dev/null)
+    if [ -n "$mtu" ]; then
+      set -- "$@" --mtu="$mtu" \\
+        --default-network-opt=bridge=com.docker.network.driver.mtu="$mtu"
+    fi
+    mkdir -p "$root/etc/docker" && printf '%s\\n' "$DOCKERD_CONFIG" >"$root/etc/docker/daemon.json"
+    exec dockerd-entrypoint.sh "$@"
+  - dind
+  args:
+  - dockerd
+  - --host=unix:///var/run/dind/docker.sock
+  - --group=2375
+  env:
+  - name: DOCKERD_CONFIG
+    value: '{"builder":{"gc":{"defaultKeepStorage":"20GB","enabled":true}}}'
+  securityContext:
+    privileged: true
+  startupProbe:
+    exec:
+      command:
+      - docker
+      - --host
+      - unix:///var/run/dind/docker.sock
+      - info
+    periodSeconds: 2
+    timeoutSeconds: 5
+    failureThreshold: 60
+  resources:
+    requests:
+      cpu: 500m
+      memory: 1Gi
+      ephemeral-storage: 10Gi
+  volumeMounts:
+  - name: dind-socket
+    mountPath: /var/run/dind
+  - name: dind-storage
+    mountPath: /var/lib/docker
+securityContext:
+  supplementalGroups:
+  - 2375
+containers:
+- name: build
+  env:
+  - name: DOCKER_HOST
+    value: unix:///var/run/dind/docker.sock
+  - name: TESTCONTAINERS_HOST_OVERRIDE
+    value: localhost
+  - name: TESTCONTAINERS_DOCKER_SOCKET_OVERRIDE
+    value: /var/run/dind/docker.sock
+  volumeMounts:
+  - name: dind-socket
+    mountPath: /var/run/dind
+volumes:
+- name: dind-socket
+  emptyDir: {}
+- name: dind-storage
+  emptyDir:
+    sizeLimit: 50Gi
+"""
+
+# Where each changed kind holds its pod spec, as the lines above it in a patch.
+_PATCH_TARGETS = {
+    "Pod": ("v1", ["spec:"]),
+    "Job": ("batch/v1", ["spec:", "  template:", "    spec:"]),
+}
+
+
+def sidecar_patch(kind: str) -> str:
+    """A strategic-merge patch adding the sidecar to every `kind` (name set by target)."""
+    api_version, above = _PATCH_TARGETS[kind]
+    pad = " " * (2 * len(above))
+    body = "".join(pad + line + "\n" for line in _SIDECAR_PATCH_SPEC.splitlines())
+    head = f"apiVersion: {api_version}\nkind: {kind}\nmetadata:\n  name: any\n"
+    return head + "\n".join(above) + "\n" + body
+
+
 def write_kustomize_dir(
-    folder: Path, n: int, *, transformer_image: str | None = None, per_file: int = 1
+    folder: Path,
+    n: int,
+    *,
+    transformer_image: str | None = None,
+    transformer_extra: str = "",
+    sidecar_patches: bool = False,
+    per_file: int = 1,
 ) -> Path:
-    """A kustomization of the n resources, with an optional container transformer."""
+    """A kustomization of the n resources, with an optional container transformer
+    (`transformer_extra`: more lines for its container spec, such as mounts) or
+    strategic-merge patches adding the DinD sidecar to the kinds the function changes."""
     folder.mkdir(parents=True, exist_ok=True)
     files = write_manifests(folder, n, per_file)
     lines = ["apiVersion: kustomize.config.k8s.io/v1beta1", "kind: Kustomization", "resources:"]
     lines += [f"- {path}" for path in files]
     if transformer_image is not None:
-        (folder / "inject-docker.yaml").write_text(transformer_config(transformer_image))
+        config = transformer_config(transformer_image) + transformer_extra
+        (folder / "inject-docker.yaml").write_text(config)
         lines += ["transformers:", "- inject-docker.yaml"]
+    if sidecar_patches:
+        lines.append("patches:")
+        for kind in sorted(INJECTED_KINDS):
+            name = f"dind-patch-{kind.lower()}.yaml"
+            (folder / name).write_text(sidecar_patch(kind))
+            lines += [f"- path: {name}", "  target:", f"    kind: {kind}"]
     (folder / "kustomization.yaml").write_text("\n".join(lines) + "\n")
     return folder
 

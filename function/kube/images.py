@@ -9,6 +9,7 @@ versions a daemon accepts.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import NamedTuple
 
@@ -71,6 +72,7 @@ _NAMED_TAGS = {"stable": (19, 3), "stable-dind": (19, 3), "edge": None, "test": 
 _VERSION_TAG = re.compile(r"(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-(?:rc|beta|ce|ee)[.\d]*)?(?:-(.*))?")
 
 
+@functools.lru_cache(maxsize=1024)  # a list names the same few images thousands of times
 def docker_image(reference: str) -> DockerImage | None:
     """What the tag of an official `docker` image says, or None for any other image."""
     parts = parse(reference)
