@@ -39,7 +39,9 @@ def _root(tmp_path: Path, routes: dict[str, str], mtus: dict[str, int]) -> Path:
     return root
 
 
-def _run(tmp_path: Path, settings: dict[str, object], root: Path) -> tuple[list[str], str]:
+def _run(
+    tmp_path: Path, settings: dict[str, object], root: Path, extra: dict[str, str] | None = None
+) -> tuple[list[str], str]:
     config = load({"kind": "InjectDocker", **settings})
     command = dockerd.command(config)
     assert command is not None and command[:2] == ["/bin/sh", "-c"]
@@ -47,7 +49,12 @@ def _run(tmp_path: Path, settings: dict[str, object], root: Path) -> tuple[list[
     env = {e["name"]: e["value"] for e in dockerd.env(config, "/var/run/dind")}
     done = subprocess.run(
         [DASH, "-c", command[2], command[3], *args],
-        env={"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "INJECT_DOCKER_ROOT": str(root), **env},
+        env={
+            "PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin",
+            "INJECT_DOCKER_ROOT": str(root),
+            **env,
+            **(extra or {}),
+        },
         capture_output=True,
         text=True,
         check=True,
@@ -87,6 +94,21 @@ def test_daemon_json_is_written_from_the_environment(tmp_path: Path) -> None:
         "builder": {"gc": {"enabled": True, "defaultKeepStorage": "20GB"}},
         "max-concurrent-downloads": 6,
     }
+
+
+def test_a_rootless_daemon_s_daemon_json_goes_to_its_user_s_config(tmp_path: Path) -> None:
+    """dockerd as a user other than root reads $XDG_CONFIG_HOME/docker/daemon.json (by
+    default under $HOME/.config) and may not write /etc."""
+    root = _root(tmp_path, {"eth0": "00000000"}, {"eth0": 1500})
+    fake_id = tmp_path / "bin" / "id"
+    fake_id.write_text("#!/bin/sh\necho 1000\n")
+    fake_id.chmod(0o755)
+    _run(tmp_path, {"rootless": True}, root, {"HOME": "/home/rootless"})
+    written = root / "home/rootless/.config/docker/daemon.json"
+    assert json.loads(written.read_text())["builder"]["gc"]["enabled"] is True
+    assert not (root / "etc/docker/daemon.json").exists()
+    _run(tmp_path, {"rootless": True}, root, {"HOME": "/x", "XDG_CONFIG_HOME": "/cfg"})
+    assert (root / "cfg/docker/daemon.json").exists()
 
 
 @pytest.mark.parametrize(

@@ -48,7 +48,4 @@ def uses_docker(resource: dict[str, Any], template_path: str | None = None) -> b
         )
     if any(container_uses_docker(c) for c in containers_of(spec)):
         return True
-    return any(
-        mounted_by(spec, volume.name)
-        for volume in oldwiring.host_volumes(spec, oldwiring.DOCKER_SOCKETS)
-    )
+    return any(mounted_by(spec, volume.name) for volume in oldwiring.docker_socket_volumes(spec))

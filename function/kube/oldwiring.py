@@ -55,5 +55,25 @@ def host_volumes(spec: dict[str, Any], paths: tuple[str, ...]) -> list[HostVolum
     return found
 
 
+def is_docker_socket(path: str) -> bool:
+    """A node path of a Docker socket: the usual ones, or any other `.../docker.sock`
+    (Docker Desktop's `/run/guest-services/docker.sock`, a rootless daemon's
+    `/run/user/1000/docker.sock`)."""
+    return path in DOCKER_SOCKETS or path.endswith("/docker.sock")
+
+
+def docker_socket_volumes(spec: dict[str, Any]) -> list[HostVolume]:
+    """hostPath volumes of the pod that are a Docker socket of the node."""
+    found = []
+    for i, volume in enumerate(listing(spec.get("volumes"))):
+        host = mapping(volume.get("hostPath")) if isinstance(volume, dict) else {}
+        if host and is_docker_socket(normal(host.get("path"))):
+            found.append(HostVolume(i, str(volume.get("name")), normal(host.get("path"))))
+    return found
+
+
 def runtime_socket_volumes(spec: dict[str, Any]) -> list[HostVolume]:
-    return host_volumes(spec, DOCKER_SOCKETS + DOCKER_DIRECTORIES + OTHER_RUNTIME_SOCKETS)
+    found = docker_socket_volumes(spec)
+    seen = {v.position for v in found}
+    others = host_volumes(spec, DOCKER_DIRECTORIES + OTHER_RUNTIME_SOCKETS)
+    return sorted([*found, *(v for v in others if v.position not in seen)])

@@ -91,15 +91,34 @@ def read_units(resource: dict[str, Any]) -> dict[str, Record]:
         return {}
 
 
-def write_units(resource: dict[str, Any], records: dict[str, Record]) -> None:
+def read_run_settings(resource: dict[str, Any]) -> dict[str, Any]:
+    """What an earlier run set in the pod template of a TaskRun or PipelineRun."""
+    raw = annotations_of(resource).get(RECORD_ANNOTATION)
+    try:
+        data = json.loads(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return {}
+    found = data.get("podTemplate") if isinstance(data, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def write_units(
+    resource: dict[str, Any], records: dict[str, Record], run_settings: dict[str, Any]
+) -> None:
+    """The record of a resource wired in several places, and of what was set in its pod
+    template (`run_settings`)."""
     if not isinstance(resource.get("metadata"), dict):
         resource["metadata"] = {}
     meta = resource["metadata"]
     if not isinstance(meta.get("annotations"), dict):
         meta["annotations"] = {}
-    fields = {path: json.loads(r.to_annotation()) for path, r in records.items()}
+    fields: dict[str, Any] = {
+        "units": {path: json.loads(r.to_annotation()) for path, r in records.items()}
+    }
+    if run_settings:
+        fields["podTemplate"] = run_settings
     meta["annotations"][RECORD_ANNOTATION] = json.dumps(
-        {"units": fields}, separators=(",", ":"), sort_keys=True
+        fields, separators=(",", ":"), sort_keys=True
     )
 
 

@@ -28,7 +28,7 @@ _WHY = {
 
 
 def _why(path: str) -> str:
-    if path in oldwiring.DOCKER_SOCKETS:
+    if oldwiring.is_docker_socket(path):
         return _WHY["docker"]
     if path in oldwiring.DOCKER_DIRECTORIES:
         return _WHY["directory"]

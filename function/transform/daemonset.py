@@ -497,6 +497,37 @@ def _node_daemon(
                     "warning",
                 )
             )
+        elif kind == "DaemonSet" and config.transport == "unix":
+            out.results.extend(_group_warnings(config, existing))
+
+
+def _group_warnings(config: Config, existing: dict[str, Any]) -> list[Result]:
+    """A hand-written daemon that serves the socket must give it the group the clients
+    are given (supplementalGroups), or only root clients can use it."""
+    spec = podspecs.pod_spec(existing) or {}
+    words = [w for c in containers_of(spec) for w in command_line(c)]
+    groups = [
+        w.split("=", 1)[1] if "=" in w else (words[i + 1] if i + 1 < len(words) else "")
+        for i, w in enumerate(words)
+        if w.split("=", 1)[0] in ("--group", "-G")
+    ]
+    wanted = str(config.socket_group)
+    if wanted in groups or any(g.startswith("$(") for g in groups):
+        return []
+    what = (
+        f"its dockerd gives the socket group {groups[0]}"
+        if groups
+        else ("its dockerd gives the socket no group (no --group), so it is root's alone")
+    )
+    return [
+        results.about(
+            existing,
+            f"this hand-written DaemonSet serves the socket, but {what}: clients that run "
+            f"as another user than root cannot use it; add --group={wanted} to its dockerd "
+            f"(the clients are given supplementalGroups [{wanted}])",
+            "warning",
+        )
+    ]
 
 
 def _warnings(

@@ -157,8 +157,12 @@ else
   echo "inject-docker: no MTU found for ${dev:-eth0}; dockerd keeps 1500" >&2
 fi
 """
+# Root's dockerd reads /etc/docker/daemon.json; a rootless one, the file under its
+# user's config directory (and it may not write /etc).
 _CONFIG_PART = """\
-mkdir -p "$root/etc/docker" && printf '%s\\n' "$DOCKERD_CONFIG" >"$root/etc/docker/daemon.json"
+conf="$root/etc/docker"
+[ "$(id -u)" = 0 ] || conf="$root${XDG_CONFIG_HOME:-$HOME/.config}/docker"
+mkdir -p "$conf" && printf '%s\\n' "$DOCKERD_CONFIG" >"$conf/daemon.json"
 """
 
 

@@ -23,7 +23,7 @@ from function.krm.results import Result
 from function.kube import cikinds, containers, dockeruse, podspecs, record
 from function.kube.cikinds import Unit
 from function.kube.record import Record
-from function.plaindata import copy, listing, same
+from function.plaindata import copy, listing, mapping, same
 from function.transform import clients, migrate, sidecar
 from function.transform.outcome import Note
 
@@ -142,7 +142,11 @@ def inject(config: Config, resource: dict[str, Any]) -> tuple[dict[str, Any] | N
             what = "step" if cikinds.engine_of(resource) == "tekton" else "template"
             notes.append(results.about(resource, f"no {what} here uses Docker; left unchanged"))
         return None, notes
-    record.write_units(new, wired)
+    run_settings: dict[str, Any] = {}
+    if cikinds.engine_of(resource) == "tekton":
+        run_settings, group_notes = _run_groups(new, wired, record.read_run_settings(new))
+        notes += [results.about(resource, m, s, f) for s, m, f in group_notes]
+    record.write_units(new, wired, run_settings)
     if not same(resource, new):
         what = "step" if cikinds.engine_of(resource) == "tekton" else "container"
         places = "; ".join(
@@ -152,6 +156,69 @@ def inject(config: Config, resource: dict[str, Any]) -> tuple[dict[str, Any] | N
         )
         notes.append(results.about(resource, f"added a Docker-in-Docker sidecar {places}"))
     return new, notes
+
+
+# Where a run keeps the pod settings of the pods it makes: (kind, version) -> keys.
+_POD_TEMPLATES = {
+    ("TaskRun", "v1"): ("spec", "podTemplate"),
+    ("TaskRun", "v1beta1"): ("spec", "podTemplate"),
+    ("PipelineRun", "v1"): ("spec", "taskRunTemplate", "podTemplate"),
+    ("PipelineRun", "v1beta1"): ("spec", "podTemplate"),
+}
+
+
+# Where the runs of a Task or Pipeline take their pod settings from.
+_RUN_TEMPLATE = {
+    "Task": "the TaskRun's podTemplate",
+    "Pipeline": "the PipelineRun's taskRunTemplate.podTemplate (podTemplate in v1beta1)",
+}
+
+
+def _run_groups(
+    resource: dict[str, Any], wired: dict[str, Record], before: dict[str, Any]
+) -> tuple[dict[str, Any], list[Note]]:
+    """The socket's group for the pods a TaskRun or PipelineRun makes, in its pod template
+    (a Task has no pod settings); what was set there, and notes."""
+    groups: list[Any] = []
+    for done in wired.values():
+        context = mapping(done.pod.pop("securityContext", None))
+        for gid in listing(context.get("supplementalGroups")):
+            if gid not in groups:
+                groups.append(gid)
+    version = str(resource.get("apiVersion", "")).rpartition("/")[2]
+    kind = str(resource.get("kind"))
+    keys = _POD_TEMPLATES.get((kind, version))
+    if keys is None:
+        if not groups:
+            return {}, []
+        return {}, [
+            (
+                "info",
+                f"steps that run as a user other than root need the socket's group: set "
+                f"securityContext.supplementalGroups: {groups} in {_RUN_TEMPLATE[kind]} "
+                f"(a {kind} has no pod settings of its own)",
+                None,
+            )
+        ]
+    holder: Any = resource
+    made = False
+    for key in keys:
+        if not isinstance(holder.get(key), dict):
+            holder[key], made = {}, True
+        holder = holder[key]
+    if before:
+        record.undo(holder, Record("sidecar", pod=before))
+    added = Record("sidecar")
+    notes: list[Note] = []
+    nothing_carried = migrate.Carried([], [], [], None, None)
+    for gid in groups:
+        notes += clients.add_socket_group(holder, str(gid), nothing_carried, added)
+    if not holder and (made or before):  # a pod template this run or an earlier one made
+        parent: Any = resource
+        for key in keys[:-1]:
+            parent = parent[key]
+        del parent[keys[-1]]
+    return added.pod, [(s, m, f"{'.'.join(keys)}.{f}" if f else None) for s, m, f in notes]
 
 
 def _previous(records: dict[str, Record], unit: Unit) -> Record | None:
@@ -247,7 +314,8 @@ def _idiom(
     """The engine's own idiom for the daemon the sidecar mode added; notes about the pod
     settings it could not place."""
     notes: list[Note] = []
-    keep = {"securityContext"} if unit.engine == "argo" else set()
+    # A Tekton Task's group goes into the run's pod template (see `inject`).
+    keep = {"securityContext"}
     for key in [k for k in wired.pod if k not in keep]:
         # A Task has no pod fields at all, a template none but its security context.
         value = view.pop(key, None)

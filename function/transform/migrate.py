@@ -101,7 +101,7 @@ def migrate(config: Config, spec: dict[str, Any], kind: str, hint: str | None) -
         reasons = _reasons_to_replace(config, daemon, where, kind)
         if not reasons:
             return Migration([], [], [_kept(daemon, where)], carried, True, frozenset())
-    for volume in oldwiring.host_volumes(spec, oldwiring.DOCKER_SOCKETS):
+    for volume in oldwiring.docker_socket_volumes(spec):
         users = mounted_by(spec, volume.name)
         if not users:
             continue
@@ -326,16 +326,20 @@ def _drop_volume(
     hard_coded: list[str],
 ) -> None:
     remove_named(spec, "volumes", {volume})
+    mounted_at: dict[str, list[str]] = {}
     for container, mount_path in users:
         name = str(container.get("name"))
         remove_named(container, "volumeMounts", {volume})
+        mounted_at.setdefault(name, []).append(mount_path.rstrip("/"))
         if name not in clients:
             clients.append(name)
         if mount_path.rstrip("/") in oldwiring.DOCKER_SOCKETS + oldwiring.DOCKER_DIRECTORIES:
             hard_coded.append(name)
     for container in containers_of(spec):
-        if container.get("name") in clients:
-            _drop_old_address(container, [])
+        name = str(container.get("name"))
+        if name in clients:
+            # DOCKER_HOST on the socket where this container mounted it goes too.
+            _drop_old_address(container, mounted_at.get(name, []))
 
 
 def _drop_old_address(container: dict[str, Any], sockets: list[str]) -> bool:

@@ -102,9 +102,22 @@ def node_agent(resource: dict[str, Any]) -> str | None:
     if spec is None:
         return None
     signs = [f"{key}: true" for key in ("hostPID", "hostNetwork") if spec.get(key) is True]
-    runtime = oldwiring.host_volumes(spec, oldwiring.OTHER_RUNTIME_SOCKETS)
+    runtime = oldwiring.host_volumes(spec, oldwiring.OTHER_RUNTIME_SOCKETS + _NODE_STATE)
     signs += [f"it mounts the node's {v.path}" for v in runtime]
     return ", ".join(signs) or None
+
+
+# Node directories that only an agent of the node mounts (metrics, logs, security).
+_NODE_STATE = (
+    *oldwiring.DOCKER_DIRECTORIES,
+    "/sys",
+    "/proc",
+    "/dev",
+    "/var/log",
+    "/var/lib/docker",
+    "/var/lib/containerd",
+    "/var/lib/kubelet",
+)
 
 
 def candidate_kinds(config: Config) -> frozenset[str]:

@@ -94,6 +94,25 @@ def _clashes(config: Config, spec: dict[str, Any], client_names: list[str]) -> l
     return problems
 
 
+# Where a client finds the socket when it mounts a volume over the usual place.
+NESTED_SOCKET_DIR = "/inject-docker"
+
+
+def _under_a_mount(container: dict[str, Any], path: str) -> bool:
+    """`path` lies inside a volume the container already mounts (not at its root)."""
+    return any(
+        path.startswith(mounted.rstrip("/") + "/") and mounted.rstrip("/") != ""
+        for mounted in containers.mount_paths(container)
+    )
+
+
+def _holder(container: dict[str, Any], config: Config) -> str:
+    path = _client_socket_dir(config)
+    return max(
+        (m for m in containers.mount_paths(container) if m and path.startswith(m + "/")), key=len
+    )
+
+
 def _client_socket_dir(config: Config) -> str:
     return VAR_RUN if config.mount_socket_at_var_run else config.socket_dir
 
@@ -280,7 +299,28 @@ def wire(
         mounts.append(
             {"name": names["certs"], "mountPath": dockerd.CLIENT_CERTS_DIR, "readOnly": True}
         )
-    notes += clients.connect(spec, client_containers, env, mounts, record)
+    nested = [c for c in client_containers if _under_a_mount(c, _client_socket_dir(config))]
+    plain = [c for c in client_containers if c not in nested]
+    notes += clients.connect(spec, plain, env, mounts, record)
+    if nested and config.transport != "tls":
+        # A socket directory inside a client's own mount (the node's /var/run, say)
+        # would be made in that volume, or fail on a read-only one: it goes elsewhere.
+        elsewhere = [{**mounts[0], "mountPath": NESTED_SOCKET_DIR}]
+        url = dockerd.socket_url(NESTED_SOCKET_DIR)
+        moved_env = [{**e, "value": url} if e["name"] == "DOCKER_HOST" else e for e in env]
+        notes += clients.connect(spec, nested, moved_env, elsewhere, record)
+        notes += [
+            (
+                "info",
+                f"container {c.get('name')!r} mounts a volume at {_holder(c, config)}, where "
+                f"{_client_socket_dir(config)} would be made: the daemon's socket is at "
+                f"{NESTED_SOCKET_DIR} in it instead",
+                containers.locate(spec, str(c.get("name"))),
+            )
+            for c in nested
+        ]
+    elif nested:
+        notes += clients.connect(spec, nested, env, mounts, record)
 
     containers.append(spec, "volumes", _volumes(config))
     if config.rootless:
