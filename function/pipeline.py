@@ -69,6 +69,8 @@ def run(text: str, config: Any = None, *, stream: bool = False) -> Run:
         return _run(text, config, stream)
     except nodes.Refused as error:
         raise resourcelist.InputError(f"the input is refused: {error}") from None
+    except nodes.NotData as error:
+        raise resourcelist.InputError(f"the input is not valid YAML: {error}") from None
 
 
 def _run(text: str, config: Any, stream: bool) -> Run:
@@ -77,22 +79,27 @@ def _run(text: str, config: Any, stream: bool) -> Run:
         raise resourcelist.InputError(wrong)
     source = Normalized(text)
     rl = resourcelist.read_stream(source.text) if stream else resourcelist.read(source.text)
+    if rl.format == "data" and source.untranslated != source.text:
+        # Rewritten whole: no position is needed, and every character can keep its meaning.
+        rl = resourcelist.read(source.untranslated)
     if config is None:
         if not rl.kinds and not rl.function_config:
             return Run(text, [], 0)  # nothing to change and nothing to check
         try:
             if isinstance(rl.function_config, resourcelist.Unreadable):
-                raise ConfigError([("", f"it is refused: {rl.function_config.reason}")])
+                raise ConfigError([("", rl.function_config.reason)])
             config = load(rl.function_config)
         except ConfigError as error:
             problems = [
                 Result(f"invalid functionConfig: {message}", "error", field=path or None)
                 for path, message in error.problems
             ]
+            rl.check_unread()
             edits, _ = write.write(rl, {}, [], problems)
             return Run(source.restore(edits), problems, 1)
     transform = TRANSFORMS[config.mode]
     outcome = transform.run(config, rl.items_of_kinds(transform.kinds_to_read(config)))
+    rl.check_unread()
     notes = [Result(note, "warning") for note in rl.notes]
     edits, extra = write.write(
         rl,

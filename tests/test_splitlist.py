@@ -4,8 +4,9 @@
 when it returns a layout, every piece it cuts must parse as exactly the item a
 YAML parser finds at that place, with the kind it claims. The texts here are the
 golden inputs with lines that tempt a line-based cut inserted at random places.
-(A text that does not parse at all may still be cut: each piece the function
-reads must parse on its own, and the pieces it does not read pass through.)
+(A text that does not parse at all may still be cut: each piece must then parse
+on its own, the pieces the function reads when it composes them and the others
+before the output is written, and the input is refused where one does not.)
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def test_cut_items_are_the_parsers_items(case: Path) -> None:
             continue
         whole = _parsed(variant)
         if whole == "unparsable":
-            continue  # pieces never read pass through as they are; the rest must parse
+            continue  # refused piece by piece (tests/bad_input), not compared here
         assert isinstance(whole, dict), f"a layout for text that is no mapping:\n{variant}"
         items = whole.get("items")
         assert isinstance(items, list) and len(items) == len(layout.spans), variant

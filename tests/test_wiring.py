@@ -90,7 +90,14 @@ def _check_client(
     """`warned`: the output warns that a hand-written DaemonSet does not serve the socket."""
     host = str(_env(client)["DOCKER_HOST"])
     if record["mode"] == "sidecar":
-        daemon = next(c for c in _containers(spec) if c["name"] in record["containers"])
+        # The recorded containers may also hold helpers (ARC's externals copy): the
+        # daemon is the one that listens, on a --host or (TLS mode) on DOCKER_HOST.
+        daemon = next(
+            c
+            for c in _containers(spec)
+            if c["name"] in record["containers"]
+            and (any(a.startswith("--host=") for a in _args(c)) or "DOCKER_TLS_CERTDIR" in _env(c))
+        )
         if host.startswith("unix://"):
             socket = host.removeprefix("unix://")
             volume, relative = _volume_holding(spec, client, socket)

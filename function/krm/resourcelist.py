@@ -14,6 +14,7 @@ read as a list whose items are its documents.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
@@ -38,6 +39,12 @@ class Located(NamedTuple):
     node: Node  # the item itself
     offset: int  # where `text` starts in the input
     sequence: SequenceNode | None  # the sequence it is an entry of; None: a stream's document
+
+
+FLOW_LIST = (
+    "the list is one YAML flow mapping, which is written back whole in block style: "
+    "comments in it are not kept"
+)
 
 
 class Misread(Exception):
@@ -118,6 +125,23 @@ class ResourceList:
             self._located[index] = Located(snippet, node.value[0], start, node)
         return self._located[index]
 
+    def check_unread(self) -> None:
+        """Refuse the input if an item never read is not YAML: it goes out as it came,
+        and a pipeline given unreadable YAML with exit code 0 ships it."""
+        if self.layout is None:
+            return  # composed or loaded whole: already read
+        for index, (start, end) in enumerate(self.layout.spans):
+            if index in self._located:
+                continue
+            try:
+                nodes.check_parses(self.text[start:end])
+            except yaml.YAMLError as error:
+                line = self.text.count("\n", 0, start)
+                where = f"items[{index}]" + (f" ({self.kinds[index]})" if self.kinds[index] else "")
+                raise InputError(
+                    f"the input is not valid YAML: {where}: {_describe(error, line=line)}"
+                ) from None
+
     def item(self, index: int) -> dict[str, Any]:
         """Item `index` as plain data (read once, then cached)."""
         if index not in self._values:
@@ -128,7 +152,11 @@ class ResourceList:
                 else:
                     self._values[index] = self.data["items"][index]
             else:
-                self._values[index] = nodes.construct(self.locate(index).node)
+                try:
+                    self._values[index] = nodes.construct(self.locate(index).node)
+                except nodes.NotData as error:
+                    message = f"the input is not valid YAML: items[{index}]: {error}"
+                    raise InputError(message) from None
         return self._values[index]
 
     def items_of_kinds(self, kinds: frozenset[str] | None) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -197,7 +225,15 @@ def _items_of(node: Node) -> SequenceNode | None:
     return None
 
 
-def _describe(error: yaml.YAMLError, text: str = "") -> str:
+# What YAML does not allow raw anywhere, comments included (YAML 1.1's printable set):
+# the parts the function never parses go out as they came, so they are checked here.
+_NOT_PRINTABLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]"
+)
+
+
+def _describe(error: yaml.YAMLError, text: str = "", line: int = 0) -> str:
+    """What is wrong and where; `line`: the lines before the text that was parsed."""
     mark = getattr(error, "problem_mark", None)
     problem = getattr(error, "problem", None) or str(error).splitlines()[0]
     if mark is not None and text[mark.index : mark.index + 1] == "\t":
@@ -207,7 +243,7 @@ def _describe(error: yaml.YAMLError, text: str = "") -> str:
             f"it holds more than one YAML document (the second starts at line "
             f"{mark.line + 1}); a ResourceList is one document"
         )
-    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    where = f" at line {line + mark.line + 1}, column {mark.column + 1}" if mark else ""
     return f"{problem}{where}"
 
 
@@ -224,12 +260,20 @@ def read(text: str) -> ResourceList:
             raise InputError("the input is refused: its JSON nests too deep to read") from None
         else:
             return _from_data(text, data, "json")
+    wrong = _NOT_PRINTABLE.search(text)
+    if wrong:
+        line = text.count("\n", 0, wrong.start()) + 1
+        column = wrong.start() - text.rfind("\n", 0, wrong.start())
+        raise InputError(
+            f"the input is not valid YAML: line {line}, column {column} holds the character "
+            f"U+{ord(wrong.group()):04X}, which YAML allows only escaped in a double-quoted string"
+        )
     layout = cutter.scan(text)
     if layout is not None:
         try:
             return _read_cut(text, layout)
-        except (Misread, yaml.YAMLError):
-            pass
+        except (Misread, yaml.YAMLError, nodes.Refused, nodes.NotData):
+            pass  # the full reader says what is wrong, with its place in the whole
     return _read_composed(text)
 
 
@@ -256,6 +300,10 @@ def _read_cut(text: str, layout: cutter.Layout) -> ResourceList:
         return nodes.construct(node.value[0][1])
 
     _check_header(value("kind"), value("apiVersion"))
+    # The other top-level parts are small and go out as they came: if one is not
+    # YAML, the full reader says so now (results are also read when written).
+    for key in layout.regions.keys() - {"items", "kind", "apiVersion", "functionConfig"}:
+        value(key)
     rl = ResourceList(text, "yaml", _config_value(value), list(layout.kinds), layout=layout)
     # The items the cut cannot vouch for are parsed now: each must read as one item
     # on its own (else the whole text is read), and its kind is what the parser says.
@@ -275,7 +323,9 @@ def _config_value(value: Any) -> Any:
     try:
         return value("functionConfig")
     except nodes.Refused as error:
-        return Unreadable(str(error))
+        return Unreadable(f"it is refused: {error}")
+    except nodes.NotData as error:
+        return Unreadable(f"it is not plain data: {error}")
 
 
 def _read_composed(text: str) -> ResourceList:
@@ -287,7 +337,10 @@ def _read_composed(text: str) -> ResourceList:
     if not isinstance(root, MappingNode):
         raise InputError("the input is not a ResourceList: expected a mapping at the top level")
     if root.flow_style:
-        return _from_data(text, nodes.construct(root), "data")
+        rl = _from_data(text, nodes.construct(root), "data")
+        if "#" in text:  # perhaps a comment: say that it goes
+            rl.notes.append(FLOW_LIST)
+        return rl
     top = {k.value: v for k, v in root.value if isinstance(k, ScalarNode)}
     _check_header(
         nodes.construct(top["kind"]) if "kind" in top else None,

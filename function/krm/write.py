@@ -143,13 +143,52 @@ def _write_yaml(
     text, root = rl.text, rl.root
     assert root is not None
     top = {k.value: (i, v) for i, (k, v) in enumerate(root.value) if isinstance(k, ScalarNode)}
-    if added:
-        found += _append(text, root, top.get("items"), "items", added, style)
+    items = top.get("items")
+    if added and items is not None and isinstance(items[1], SequenceNode) and items[1].flow_style:
+        found, note = _flow_items(rl, items[1], changed, added, found)
+        extra += [note] if note else []
+    elif added:
+        found += _append(text, root, items, "items", added, style)
     existing_results = nodes.construct(top["results"][1]) if "results" in top else None
     new_results = _new_results(existing_results, results + extra)
     if new_results:
         found += _append(text, root, top.get("results"), "results", new_results, style)
     return found, extra
+
+
+def _flow_items(
+    rl: ResourceList,
+    node: SequenceNode,
+    changed: dict[int, dict[str, Any]],
+    added: list[dict[str, Any]],
+    found: list[Edit],
+) -> tuple[list[Edit], Result | None]:
+    """`items: [...]` in flow style that gains resources: the sequence written anew, in
+    flow style, with the changed items as they now are (their own edits dropped)."""
+    start, end = node.start_mark.index, node.end_mark.index
+    values = [rl.item(i) for i in range(len(node.value))]
+    for index, value in changed.items():
+        if index in rl.parents:
+            parent, position = rl.parents[index]
+            rl.item(parent)["items"][position] = value
+        elif index < len(values):
+            values[index] = value
+    rendered = writer.flow([*values, *added])
+    kept = [e for e in found if not start <= e.start < end]
+    if not diff.reads_back(rendered, [*values, *added], False):
+        problem = "the new resources could not be added to this flow-style `items`; left out"
+        return found, Result(f"{problem}. This is a bug: please report it", "error")
+    lost = positions.comments_within(rl.text, start, end, [node])
+    note = (
+        Result(
+            "`items` in flow style was written anew to add resources; its comments were "
+            f"dropped: {', '.join(lost[:3])}",
+            "warning",
+        )
+        if lost
+        else None
+    )
+    return [*kept, Edit(start, end, rendered)], note
 
 
 def _shift(found: list[Edit], offset: int) -> list[Edit]:
@@ -232,9 +271,15 @@ def item_edits(
     its comments are kept above it), if `rewrite` allows; when even that does not
     read back as `new`, it is left as it was, with an error.
     """
-    text, node, in_sequence = where.text, where.node, where.sequence is not None
+    text, node = where.text, where.node
+    # An entry of a flow sequence (`items: [{...}, {...}]`) is edited as the flow
+    # mapping it is: it has no dash and no lines of its own.
+    flow = where.sequence is not None and bool(where.sequence.flow_style)
+    in_sequence = where.sequence is not None and not flow
     style = diff.sequence_style(text, node, default_style)
-    start, end = _region(text, node, in_sequence)
+    start, end = (
+        (node.start_mark.index, node.end_mark.index) if flow else _region(text, node, in_sequence)
+    )
     found = diff.edit_in_place(text, node, old, new, style, (start, end), in_sequence)
     if found is not None:
         return _shift(found, where.offset), None
@@ -246,7 +291,9 @@ def item_edits(
             "left unchanged",
             "error",
         )
-    if in_sequence:
+    if flow:
+        indent, rendered = 0, writer.flow(new)
+    elif in_sequence:
         indent = positions.column(text, positions.dash_index(text, node))
         rendered = writer.entry(new, indent, style)
     else:
@@ -259,6 +306,15 @@ def item_edits(
             "error",
         )
     kept = positions.comments_within(text, start, end, [node])
+    if flow:
+        if kept:  # a flow collection's comments have no place in one line
+            return [], about(
+                new,
+                "this resource in a flow sequence could not be edited in place, and its "
+                "comments would be lost rewriting it; left unchanged",
+                "error",
+            )
+        return _shift([Edit(start, end, rendered)], where.offset), rewritten(new, kept)
     lines = "".join(f"{' ' * indent}{comment}\n" for comment in kept)
     return _shift([Edit(start, end, lines + rendered)], where.offset), rewritten(new, kept)
 

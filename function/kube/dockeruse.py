@@ -20,11 +20,12 @@ def container_uses_docker(container: dict[str, Any]) -> bool:
     """A container (or a Tekton step, an Argo script) that shows Docker use."""
     if images.docker_image(str(container.get("image", ""))) is not None:
         return True
-    # A Tekton step's `script`, an Argo script template's `source`.
+    # A Tekton step's `script`, an Argo script template's `source`: their comments
+    # do not count (`# no docker here`).
     words = [
         *command_line(container),
-        str(container.get("script", "")),
-        str(container.get("source", "")),
+        _without_comments(str(container.get("script", ""))),
+        _without_comments(str(container.get("source", ""))),
     ]
     if daemons.is_daemon(container) or _TOOLS.search(" ".join(words)):
         return True
@@ -34,7 +35,14 @@ def container_uses_docker(container: dict[str, Any]) -> bool:
     )
 
 
-_TOOLS = re.compile(r"(?<![\w./-])(?:docker(?:-compose)?|testcontainers)(?![\w.-])")
+# `docker` as a command, not a part of another word, a path or `docker://` (the image
+# transport of skopeo, buildah and crane).
+_TOOLS = re.compile(r"(?<![\w./-])(?:docker(?:-compose)?|testcontainers)(?![\w.:/-])")
+_COMMENT = re.compile(r"(?m)(?:^|(?<=\s))#.*$")
+
+
+def _without_comments(script: str) -> str:
+    return _COMMENT.sub("", script) if "#" in script else script
 
 
 def uses_docker(resource: dict[str, Any], template_path: str | None = None) -> bool:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from function.krm import results
 from function.krm.results import Result
-from function.kube import cikinds, containers, dockeruse, podspecs, record
+from function.kube import cikinds, containers, daemons, dockeruse, podspecs, record
 from function.kube.cikinds import Unit
 from function.kube.record import Record
 from function.plaindata import copy, listing, mapping, same
@@ -65,6 +65,11 @@ def _view(unit: Unit) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         if not container.get("name"):
             container["name"] = _UNNAMED[unit.engine].format(i)
             named.append(container)
+    if unit.engine == "tekton":  # Tekton names an unnamed sidecar itself
+        for i, sidecar in enumerate(listing(view.get("initContainers"))):
+            if isinstance(sidecar, dict) and not sidecar.get("name"):
+                sidecar["name"] = f"unnamed-sidecar-{i}"
+                named.append(sidecar)
     return view, named
 
 
@@ -99,6 +104,13 @@ def _write_back(unit: Unit, view: dict[str, Any]) -> None:
             unit.body[real] = view[seen]
     if unit.engine == "tekton":
         unit.body["steps"] = view["containers"]
+
+
+def _in_engine_terms(unit: Unit, problem: str) -> str:
+    """A problem of the pod spec view, in the names the engine gives its lists."""
+    for seen, real in _LISTS[unit.engine].items():
+        problem = re.sub(rf"\b{seen}\b", real, problem)
+    return problem
 
 
 def where(unit: Unit, field: str | None) -> str:
@@ -257,9 +269,21 @@ def _wire(
     def located(notes: list[Note]) -> list[Note]:
         return [(s, m, where(unit, f)) for s, m, f in notes]
 
+    has_daemon = any(
+        isinstance(c, dict) and daemons.is_daemon(c) for c in listing(view.get("initContainers"))
+    )
+    if (
+        previous is None
+        and not has_daemon
+        and not any(dockeruse.container_uses_docker(c) for c in view["containers"])
+    ):
+        return None, []  # nothing here for the function
     malformed = podspecs.shape_problems(view)
     if malformed:
-        return None, [("error", f"{p}; left unchanged", where(unit, f)) for p, f in malformed]
+        return None, [
+            ("error", f"{_in_engine_terms(unit, p)}; left unchanged", where(unit, f))
+            for p, f in malformed
+        ]
     previous_daemon = None
     if previous is not None:
         previous_daemon = next(
@@ -281,8 +305,15 @@ def _wire(
     names = users + [n for n in moved.clients if n not in users]
     if config.containers:
         names = [n for n in names if n in config.containers]
-    if previous is not None and not names:
-        names = [n for n in previous.clients if any(c.get("name") == n for c in view["containers"])]
+    if previous is not None:
+        # A step wired before stays a client (one found by its old DOCKER_HOST, say).
+        names += [
+            n
+            for n in previous.clients
+            if n not in names
+            and any(c.get("name") == n for c in view["containers"])
+            and (not config.containers or n in config.containers)
+        ]
     # A step that points DOCKER_HOST elsewhere (a remote builder, say) keeps it.
     elsewhere = [
         n for n in names if "DOCKER_HOST" in containers.env_names(containers.named(view, [n])[0])

@@ -213,8 +213,13 @@ def _replace(
         else:
             kept_mounts.append({k: mount[k] for k in mount})
     resources = carried.resources
-    if isinstance(daemon.get("resources"), dict) and config.resources is None:
-        resources = daemon["resources"]
+    # Tekton v1 calls a sidecar's resources computeResources.
+    own = daemon.get("resources") or daemon.get("computeResources")
+    if isinstance(own, dict) and config.resources is None:
+        resources = own
+    image = str(daemon.get("image", ""))
+    if image and image != config.image:
+        dropped.append(f"its image {image} (the image setting is {config.image})")
     for key in CONTAINER_LISTS:
         remove_named(spec, key, {name})
     for volume in shared:

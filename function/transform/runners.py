@@ -99,7 +99,13 @@ def finish_scale_set(
         "command": ["cp", "-r", f"{EXTERNALS_DIR}/.", "/home/runner/tmpDir/"],
         "volumeMounts": [{"name": _EXTERNALS_VOLUME, "mountPath": "/home/runner/tmpDir"}],
     }
-    append(spec, "initContainers", [copy], before="containers")
+    # Before the daemon, as the chart's dind mode has it: the copy is done when it starts.
+    init = listing(spec.get("initContainers"))
+    if init:
+        at = next((i for i, c in enumerate(init) if c is daemon), len(init))
+        spec["initContainers"] = [*init[:at], copy, *init[at:]]
+    else:
+        append(spec, "initContainers", [copy], before="containers")
     append(spec, "volumes", [{"name": _EXTERNALS_VOLUME, "emptyDir": {}}])
     daemon["volumeMounts"].append({"name": _EXTERNALS_VOLUME, "mountPath": EXTERNALS_DIR})
     record.containers.append(_EXTERNALS_COPY)

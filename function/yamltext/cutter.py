@@ -33,6 +33,8 @@ from typing import NamedTuple
 # the text with a line break put before it, so that the first line has one too).
 _TOP_LINE = re.compile(r"\n(?![ \t#\n]|---[ \t]*$|-[ \t\n]|-$)(\S.*)$", re.M)
 # `---` or `...` starting any line but the first.
+# A line before the first top-level key other than blank, a comment or `---`.
+_PREAMBLE_CONTENT = re.compile(r"^(?![ \t]*(?:#.*)?$|---[ \t]*(?:#.*)?$).", re.M)
 _MARKERS = re.compile(r"\n(?:---|\.\.\.)(?:[ \t\n]|$)")
 _TOP_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*):(?:[ \t]|$)")
 # What may follow an item's dash: nothing, a comment, or the item's first key.
@@ -90,6 +92,8 @@ def scan(text: str) -> Layout | None:
         starts.append((key.group(1), found.start()))
     if not starts:
         return None  # no top-level key at all: the full reader says what it is
+    if _PREAMBLE_CONTENT.search(text, 0, starts[0][1]):
+        return None  # content before the first key (indented): the full reader decides
     ends = [s for _, s in starts[1:]] + [len(text)]
     regions = {key: (start, end) for (key, start), end in zip(starts, ends, strict=True)}
     return _items(text, regions) if "items" in regions else None

@@ -47,7 +47,12 @@ def apply(text: str, edits: list[Edit], offset: int = 0) -> str:
     return "".join(pieces)
 
 
-def _key_column(mapping: MappingNode) -> int:
+def _key_column(text: str, mapping: MappingNode) -> int:
+    """The column of the mapping's keys: of the first one, or of its `?` when explicit."""
+    start = mapping.value[0][0].start_mark.index
+    before = text[line_start(text, start) : start]
+    if before.strip() == "?":
+        return before.index("?")
     return int(mapping.value[0][0].start_mark.column)
 
 
@@ -57,7 +62,7 @@ def _pair_start(text: str, mapping: MappingNode, i: int) -> int | None:
     if not starts_line(text, key):
         return None
     floor = after(text, mapping.value[i - 1][1]) if i else 0
-    return climb_comments(text, line_start(text, key), floor, _key_column(mapping))
+    return climb_comments(text, line_start(text, key), floor, _key_column(text, mapping))
 
 
 def _pair_span(text: str, mapping: MappingNode, i: int) -> tuple[int, int, bool]:
@@ -73,7 +78,7 @@ def insert_pair(
     text: str, mapping: MappingNode, before: int | None, key: str, value: Any, style: SeqStyle
 ) -> Edit:
     """Insert `key: value` before pair `before` (None: after the last pair)."""
-    indent = _key_column(mapping)
+    indent = _key_column(text, mapping)
     rendered = writer.pair(key, value, indent, style)
     if before is not None:
         at = _pair_start(text, mapping, before)
@@ -87,7 +92,7 @@ def insert_pair(
 
 def delete_pair(text: str, mapping: MappingNode, i: int) -> list[Edit]:
     start, end, mid_line = _pair_span(text, mapping, i)
-    indent = _key_column(mapping)
+    indent = _key_column(text, mapping)
     kept = _kept_comments(text, start, end, list(mapping.value[i]), indent)
     if mid_line:
         if i + 1 >= len(mapping.value):
@@ -103,7 +108,7 @@ def delete_pair(text: str, mapping: MappingNode, i: int) -> list[Edit]:
 def replace_pair(text: str, mapping: MappingNode, i: int, value: Any, style: SeqStyle) -> Edit:
     start, end, mid_line = _pair_span(text, mapping, i)
     key = mapping.value[i][0].value
-    indent = _key_column(mapping)
+    indent = _key_column(text, mapping)
     rendered = writer.pair(key, value, indent, style)
     comments = comments_within(text, start, end, list(mapping.value[i]))
     first_line_end = text.find("\n", start, end)

@@ -18,6 +18,7 @@ import functools
 from typing import Any
 
 import yaml
+import yaml.constructor
 import yaml.resolver
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -46,6 +47,11 @@ EXPANSION_ALLOWANCE = 10_000
 
 class Refused(ValueError):
     """The input is built to exhaust the reader (too deep, or an alias bomb)."""
+
+
+class NotData(ValueError):
+    """YAML that composes but stands for no plain data: a tag the safe loader does not
+    know (`!foo`), a bad `!!binary`, a list as a mapping key."""
 
 
 _RESOLVER = yaml.resolver.Resolver()
@@ -100,6 +106,12 @@ def check_nesting(text: str) -> None:
                 depth -= 1
     except yaml.YAMLError:
         return  # the composer reports it, with its place
+
+
+def check_parses(text: str) -> None:
+    """Raise yaml.YAMLError where `text` is not YAML; builds no nodes (cheaper)."""
+    for _ in yaml.parse(text, Loader=yaml.CSafeLoader):
+        pass
 
 
 def compose(text: str) -> Node | None:
@@ -158,6 +170,8 @@ def construct(node: Node) -> Any:
         loader = yaml.CSafeLoader("")
         try:
             value = loader.construct_document(node)
+        except yaml.constructor.ConstructorError as error:
+            raise NotData(error.problem or "a value that is not plain data") from None
         finally:
             loader.dispose()
         _check_built(value, node)

@@ -12,6 +12,7 @@ they came in, and every line it writes ends the way most input lines do.
 from __future__ import annotations
 
 import bisect
+import json
 
 from function.yamltext.edits import Edit
 
@@ -22,7 +23,7 @@ _ONE_CHAR_BREAKS = str.maketrans({"\r": "\n", "\x85": "\n", "\u2028": "\n", "\u2
 
 
 class Normalized:
-    __slots__ = ("_pairs", "bom", "ending", "original", "text", "unicode_breaks")
+    __slots__ = ("_pairs", "bom", "ending", "original", "text", "unicode_breaks", "untranslated")
 
     def __init__(self, original: str) -> None:
         self.original = original
@@ -45,7 +46,14 @@ class Normalized:
                 at = body.find("\r\n", at + 2)
             self._pairs = found
             body = body.replace("\r\n", "\n")
-        self.text = body.translate(_ONE_CHAR_BREAKS) if _needs_translation(body) else body
+        # For a list rewritten whole (a flow mapping at the top): read from this, where
+        # a quoted string keeps its NEL, LS or PS as libyaml reads them in the original.
+        self.untranslated = body
+        self.text = (
+            body.translate(_ONE_CHAR_BREAKS)
+            if _needs_translation(body) and not _is_json(body)
+            else body
+        )
 
     def position(self, working: int) -> int:
         """The original position of a working-text position."""
@@ -90,3 +98,15 @@ def decode(data: bytes, source: str) -> str:
             f"{source} is not UTF-8 text: byte 0x{data[error.start]:02x} at line {line} "
             f"(offset {error.start}) cannot be decoded"
         ) from None
+
+
+def _is_json(body: str) -> bool:
+    """JSON input: its strings may hold NEL, LS and PS as plain characters, which JSON
+    reads as such; turned into line breaks they would break the JSON."""
+    if not body.lstrip().startswith("{"):
+        return False
+    try:
+        json.loads(body)
+    except ValueError:
+        return False
+    return True

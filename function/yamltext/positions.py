@@ -45,18 +45,42 @@ def content_end(text: str, node: Node) -> int:
             key, child = node.value[-1]
             floor = key.end_mark.index
             if is_empty(child):
-                return content_end(text, key)
+                # `? key` and its `:` on the next line, or a null with an anchor or tag
+                # (`: &a`): the pair ends after them, not after the key.
+                end = max(content_end(text, key), _indicator_end(text, key.end_mark.index))
+                return max(end, _decoration_end(text, child))
         else:
             child = node.value[-1]
             floor = node.value[-2].end_mark.index if len(node.value) > 1 else node.start_mark.index
             if is_empty(child):
-                return dash_index(text, child) + 1
+                return max(dash_index(text, child) + 1, _decoration_end(text, child))
         if child.start_mark.index < floor:
             # An alias: its node stands earlier in the text. The collection ends
             # at its own end mark, less the blank and comment lines before it.
             return _last_content(text, node.end_mark.index)
         node = child
     return node.end_mark.index
+
+
+def _indicator_end(text: str, index: int) -> int:
+    """Just past the `:` of a mapping value that follows `index` (after blanks and
+    comments), or `index` when none does."""
+    at = index
+    while at < len(text):
+        char = text[at]
+        if char == "#":
+            at = next_line(text, at)
+        elif char in " \t\n":
+            at += 1
+        else:
+            return at + 1 if char == ":" else index
+    return index
+
+
+def _decoration_end(text: str, empty: Node) -> int:
+    """The end of an empty value's anchor or tag (`&a`, `!!null`), or 0 when it has none."""
+    start, end = empty.start_mark.index, empty.end_mark.index
+    return end if text[start:end].strip() else 0
 
 
 def _last_content(text: str, index: int) -> int:
