@@ -24,7 +24,8 @@ class Result(NamedTuple):
         """The KRM `results` entry."""
         out: dict[str, Any] = {"message": self.message, "severity": self.severity}
         if self.resource:
-            out["resourceRef"] = dict(self.resource)
+            # generateName is only for the line on stderr: a resourceRef names a resource.
+            out["resourceRef"] = {k: v for k, v in self.resource.items() if k != "generateName"}
         if self.field:
             out["field"] = {"path": self.field}
         if self.file:
@@ -36,7 +37,8 @@ class Result(NamedTuple):
         where = ""
         if self.resource:
             ref = self.resource
-            name = ref["name"] or "(no name)"
+            name = ref["name"] or (f"{ref['generateName']}*" if ref.get("generateName") else "")
+            name = name or "(no name)"
             name = f"{ref['namespace']}/{name}" if ref.get("namespace") else name
             where = f"{ref['kind']} {name}"
             if self.file:
@@ -68,6 +70,8 @@ def reference(resource: dict[str, Any]) -> dict[str, str]:
     }
     if meta.get("namespace"):
         ref["namespace"] = str(meta["namespace"])
+    if not ref["name"] and meta.get("generateName"):
+        ref["generateName"] = str(meta["generateName"])
     return ref
 
 

@@ -145,7 +145,7 @@ def _write_yaml(
     top = {k.value: (i, v) for i, (k, v) in enumerate(root.value) if isinstance(k, ScalarNode)}
     items = top.get("items")
     if added and items is not None and isinstance(items[1], SequenceNode) and items[1].flow_style:
-        found, note = _flow_items(rl, items[1], changed, added, found)
+        found, note = _flow_items(rl, items[1], added, found)
         extra += [note] if note else []
     elif added:
         found += _append(text, root, items, "items", added, style)
@@ -159,36 +159,21 @@ def _write_yaml(
 def _flow_items(
     rl: ResourceList,
     node: SequenceNode,
-    changed: dict[int, dict[str, Any]],
     added: list[dict[str, Any]],
     found: list[Edit],
 ) -> tuple[list[Edit], Result | None]:
-    """`items: [...]` in flow style that gains resources: the sequence written anew, in
-    flow style, with the changed items as they now are (their own edits dropped)."""
-    start, end = node.start_mark.index, node.end_mark.index
-    values = [rl.item(i) for i in range(len(node.value))]
-    for index, value in changed.items():
-        if index in rl.parents:
-            parent, position = rl.parents[index]
-            rl.item(parent)["items"][position] = value
-        elif index < len(values):
-            values[index] = value
-    rendered = writer.flow([*values, *added])
-    kept = [e for e in found if not start <= e.start < end]
-    if not diff.reads_back(rendered, [*values, *added], False):
+    """`items: [...]` in flow style that gains resources: they go in after its last
+    entry, in flow style too; what is there keeps its text (and its own edits)."""
+    rendered = writer.flow(added)
+    if not diff.reads_back(rendered, added, False):
         problem = "the new resources could not be added to this flow-style `items`; left out"
         return found, Result(f"{problem}. This is a bug: please report it", "error")
-    lost = positions.comments_within(rl.text, start, end, [node])
-    note = (
-        Result(
-            "`items` in flow style was written anew to add resources; its comments were "
-            f"dropped: {', '.join(lost[:3])}",
-            "warning",
-        )
-        if lost
-        else None
-    )
-    return [*kept, Edit(start, end, rendered)], note
+    if node.value:
+        # After the last entry: a trailing comma or a comment that follows it stays after.
+        at, text = node.value[-1].end_mark.index, ", " + rendered[1:-1]
+    else:
+        at, text = node.end_mark.index - 1, rendered[1:-1]  # before the `]` of `[]`
+    return [*found, Edit(at, at, text)], None
 
 
 def _shift(found: list[Edit], offset: int) -> list[Edit]:

@@ -275,7 +275,7 @@ def _wire(
     if (
         previous is None
         and not has_daemon
-        and not any(dockeruse.container_uses_docker(c) for c in view["containers"])
+        and not any(dockeruse.container_uses_docker(c) for c in listing(view.get("containers")))
     ):
         return None, []  # nothing here for the function
     malformed = podspecs.shape_problems(view)
@@ -301,7 +301,11 @@ def _wire(
     carried = moved.carried
     if previous is not None and not any(carried) and previous.carried:
         carried = migrate.Carried(**{**carried._asdict(), **previous.carried})
-    users = [str(c.get("name")) for c in view["containers"] if dockeruse.container_uses_docker(c)]
+    users = [
+        str(c.get("name"))
+        for c in listing(view.get("containers"))
+        if dockeruse.container_uses_docker(c)
+    ]
     names = users + [n for n in moved.clients if n not in users]
     if config.containers:
         names = [n for n in names if n in config.containers]
@@ -311,7 +315,7 @@ def _wire(
             n
             for n in previous.clients
             if n not in names
-            and any(c.get("name") == n for c in view["containers"])
+            and any(c.get("name") == n for c in listing(view.get("containers")))
             and (not config.containers or n in config.containers)
         ]
     # A step that points DOCKER_HOST elsewhere (a remote builder, say) keeps it.
@@ -328,6 +332,10 @@ def _wire(
         for n in elsewhere
     ]
     names = [n for n in names if n not in elsewhere]
+    if not names and not listing(view.get("containers")):
+        # Its only steps were daemons (a daemon image run with no command, say).
+        what = "step" if unit.engine == "tekton" else "container"
+        notes.append(("warning", f"no {what} to give Docker to; left unchanged", None))
     if not names:
         return None, [n for n in located([*moved.notes, *notes]) if n[0] != "info"]
     min_api, api_notes = clients.min_api(config, view, names)

@@ -153,7 +153,19 @@ def _increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def _identity(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
+    try:
+        return json.dumps(value, sort_keys=True, default=str)
+    except TypeError:  # keys of more than one type (`~: a` beside `b: c`) do not sort
+        return repr(_sortable(value))
+
+
+def _sortable(value: Any) -> Any:
+    if isinstance(value, dict):
+        pairs = [(repr(k), _sortable(v)) for k, v in value.items()]
+        return sorted(pairs, key=lambda pair: pair[0])
+    if isinstance(value, list):
+        return [_sortable(v) for v in value]
+    return value
 
 
 def _diff_sequence(

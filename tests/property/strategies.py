@@ -513,7 +513,17 @@ def block_scalar_forms(value: str) -> list[tuple[str, list[str], int]]:
 def canonical(value: Any) -> str:
     """A text equal for equal values, types included (`true` is not `1`); a value
     JSON cannot hold (a date that YAML 1.1 read from `2024-01-01`) stands for itself."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=_unusual)
+    return json.dumps(_str_keys(value), sort_keys=True, ensure_ascii=False, default=_unusual)
+
+
+def _str_keys(value: Any) -> Any:
+    """Keys other than strings (`~`, `1`, `true`) as tagged strings: JSON keys are
+    strings, and keys of mixed types do not sort."""
+    if isinstance(value, dict):
+        return {k if isinstance(k, str) else _unusual(k): _str_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_str_keys(v) for v in value]
+    return value
 
 
 def _unusual(value: Any) -> str:
@@ -787,8 +797,20 @@ class Generated:
 
     @property
     def mode(self) -> str:
+        config = self.value.get("functionConfig") or {}
+        fields = config.get("data") if config.get("kind") == "ConfigMap" else config
+        return str((fields or {}).get("mode") or "sidecar")
+
+    @property
+    def own_config(self) -> bool:
+        """The functionConfig is one the generator does not write (a saved input with
+        selectors, replaceDaemons, ...): which items it selects is the function's call."""
         config = self.value.get("functionConfig")
-        return config["data"]["mode"] if config else "sidecar"
+        if not config:
+            return False
+        if config.get("kind") != "ConfigMap":
+            return True
+        return bool(set(config.get("data") or {}) - {"mode"})
 
     @classmethod
     def of(cls, text: str) -> Generated:
