@@ -24,7 +24,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from function.config.defaults import DAEMONSET, DEFAULTS, PRUNE
-from function.kube import images, labelselector
+from function.kube import daemons, images, labelselector
 
 
 class _Model(BaseModel):
@@ -59,26 +59,13 @@ _API = re.compile(r"1\.[0-9]{1,2}")
 _TEMPLATE_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*")
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _QUANTITY = re.compile(r"[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+|[KMGTPE]i|[mkMGTPE])?")
-# dockerd flags the function sets itself: giving them again would fight its wiring.
-_MANAGED_FLAGS = (
-    "--host",
-    "-H",
-    "--tls",
-    "--tlsverify",
-    "--tlscacert",
-    "--tlscert",
-    "--tlskey",
-    "--data-root",
-    "--exec-root",
-    "--pidfile",
-    "--mtu",
+# dockerd flags the function sets itself: its wiring, and what config fields set.
+_MANAGED_FLAGS = daemons.WIRING_FLAGS | {
     "--registry-mirror",
     "--insecure-registry",
     "--group",
     "-G",
-    "-g",
-    "-p",
-)
+}
 
 
 def _dns_label(value: str, longest: int = 63) -> str:

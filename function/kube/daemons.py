@@ -15,6 +15,26 @@ from function.kube import images
 from function.kube.containers import command_line, env_value
 from function.plaindata import listing, mapping
 
+# dockerd flags that make a daemon's own wiring (its sockets, TLS, state, pid file and
+# MTU): a daemon the function writes sets them itself, so no user flag may repeat them.
+WIRING_FLAGS = frozenset(
+    {
+        "--host",
+        "-H",
+        "--tls",
+        "--tlsverify",
+        "--tlscacert",
+        "--tlscert",
+        "--tlskey",
+        "--data-root",
+        "-g",
+        "--exec-root",
+        "--pidfile",
+        "-p",
+        "--mtu",
+    }
+)
+
 DEFAULT_SOCKET = "/var/run/docker.sock"
 # The dind image's entrypoint turns TLS on from 19.03; DOCKER_TLS_CERTDIR is /certs.
 _TLS_BY_DEFAULT = (19, 3)

@@ -37,24 +37,6 @@ if TYPE_CHECKING:
     from function.config.model import Config
 
 _CLIENT_VARIABLES = ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")
-# The daemon's own wiring: the new daemon sets these itself.
-_MANAGED_FLAGS = frozenset(
-    {
-        "--host",
-        "-H",
-        "--tls",
-        "--tlsverify",
-        "--tlscacert",
-        "--tlscert",
-        "--tlskey",
-        "--data-root",
-        "-g",
-        "--exec-root",
-        "--pidfile",
-        "-p",
-        "--mtu",
-    }
-)
 _GROUP_FLAGS = ("--group", "-G")
 # What may stand before dockerd's flags on a daemon's command line.
 _LAUNCHERS = ("dockerd", "dockerd-entrypoint.sh", "docker-init", "--")
@@ -195,7 +177,7 @@ def _replace(
         option = flag.split("=", 1)[0]
         if option in _GROUP_FLAGS:
             group = flag.split("=", 1)[1] if "=" in flag else group
-        elif option in _MANAGED_FLAGS or flag in ("--tls=false", "--tlsverify=false"):
+        elif option in daemons.WIRING_FLAGS or flag in ("--tls=false", "--tlsverify=false"):
             dropped.append(flag)
         else:
             kept_args.append(flag)

@@ -51,7 +51,7 @@ class Normalized:
         self.untranslated = body
         self.text = (
             body.translate(_ONE_CHAR_BREAKS)
-            if _needs_translation(body) and not _is_json(body)
+            if _needs_translation(body) and not is_json(body)
             else body
         )
 
@@ -100,7 +100,7 @@ def decode(data: bytes, source: str) -> str:
         ) from None
 
 
-def _is_json(body: str) -> bool:
+def is_json(body: str) -> bool:
     """JSON input: its strings may hold NEL, LS and PS as plain characters, which JSON
     reads as such; turned into line breaks they would break the JSON."""
     if not body.lstrip().startswith("{"):

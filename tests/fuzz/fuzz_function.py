@@ -69,7 +69,7 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode  # noqa: E402
 with atheris.instrument_imports(include=["function"]):
     from function import pipeline
     from function.krm.resourcelist import InputError
-    from function.yamltext.normalize import NotText, decode
+    from function.yamltext.normalize import NotText, decode, is_json
 
 LIMIT = 2.0  # seconds a run may take
 WORK = Path(os.environ.get("INJECT_DOCKER_FUZZ_DIR", "/tmp/inject-docker-fuzz"))
@@ -144,14 +144,7 @@ def check(text: str) -> None:
 
 
 def _is_json(text: str) -> bool:
-    body = text.removeprefix("\ufeff")
-    if not body.lstrip().startswith("{"):
-        return False
-    try:
-        json.loads(body)
-    except ValueError:
-        return False
-    return True
+    return is_json(text.removeprefix("\ufeff"))
 
 
 Name = tuple[str, str] | None  # (kind, name), None where it cannot be told cheaply

@@ -42,6 +42,8 @@ from typing import Any
 import yaml
 from hypothesis import strategies as st
 
+from function.yamltext.normalize import is_json
+
 API_VERSION = "config.kubernetes.io/v1"
 DOCKER_CLI = "docker:29.8.0-cli"
 MODES = ("sidecar", "daemonset", "audit")
@@ -815,7 +817,7 @@ class Generated:
     @classmethod
     def of(cls, text: str) -> Generated:
         """A text from elsewhere (a saved regression), with the value it means."""
-        form = "json" if _is_json(text.removeprefix("\ufeff")) else "yaml"
+        form = "json" if is_json(text.removeprefix("\ufeff")) else "yaml"
         style = Style(
             form=form,
             crlf="\r\n" in text,
@@ -948,14 +950,3 @@ def is_selected(item: dict[str, Any], mode: str) -> bool:
         return False
     annotations = (item.get("metadata") or {}).get("annotations") or {}
     return str(annotations.get(INJECT_ANNOTATION, "")).lower() != "false"
-
-
-def _is_json(text: str) -> bool:
-    """Whether `text` is JSON (a YAML flow mapping that starts with `{` need not be)."""
-    if not text.lstrip().startswith("{"):
-        return False
-    try:
-        json.loads(text)
-    except ValueError:
-        return False
-    return True
