@@ -45,6 +45,26 @@ def _without_comments(script: str) -> str:
     return _COMMENT.sub("", script) if "#" in script else script
 
 
+# The docker CLI's global -H/--host, given before the subcommand (`docker -H tcp://x:2375
+# build .`, `docker --host=unix:///s ps`): it wins over DOCKER_HOST.
+_HOST_FLAG = re.compile(
+    r"(?<![\w./-])docker(?:\s+--?[a-z][\w-]*(?:=\S+)?)*?\s+(?:-H|--host)(?:=|\s+|(?=[a-z]))"
+    r"['\"]?([a-z]+://[^\s'\";|&]*|[^\s'\";|&-][^\s'\";|&]*)"
+)
+
+
+def host_flags(container: dict[str, Any]) -> list[str]:
+    """The daemon addresses `container` passes to docker with -H or --host, in its
+    command, args or script."""
+    words = [
+        *command_line(container),
+        _without_comments(str(container.get("script", ""))),
+        _without_comments(str(container.get("source", ""))),
+    ]
+    text = " ".join(words)
+    return _HOST_FLAG.findall(text) if "docker" in text else []
+
+
 def uses_docker(resource: dict[str, Any], template_path: str | None = None) -> bool:
     spec = podspecs.pod_spec(resource, template_path)
     if spec is None:

@@ -6,7 +6,7 @@ import functools
 import re
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from function.kube import containers, images
+from function.kube import containers, dockeruse, images
 from function.kube.containers import append, containers_of, env_names, locate, named
 from function.kube.metadata import annotations_of
 from function.kube.record import Record
@@ -194,6 +194,32 @@ def repoint(spec: dict[str, Any], old: frozenset[str], new: str) -> list[Note]:
                         f"{where}.{field}",
                     )
                 )
+    return notes
+
+
+def host_flag_notes(spec: dict[str, Any], names: list[str], old: frozenset[str]) -> list[Note]:
+    """Warn about clients whose command gives docker a daemon address with -H or --host,
+    which wins over the DOCKER_HOST they were given: such a client does not reach the
+    new daemon. An old socket path is warned about by `repoint`; `$VAR` may be fine."""
+    notes: list[Note] = []
+    for container in named(spec, names):
+        ours = containers.env_value(container, "DOCKER_HOST")
+        flags = [
+            flag
+            for flag in dockeruse.host_flags(container)
+            if flag != ours and not flag.startswith("$") and flag.removeprefix("unix://") not in old
+        ]
+        if flags:
+            name = str(container.get("name"))
+            notes.append(
+                (
+                    "warning",
+                    f"container {name!r} runs docker with -H {', '.join(sorted(set(flags)))}, "
+                    f"which wins over DOCKER_HOST ({ours}): it will not reach the new daemon; "
+                    "remove the flag",
+                    str(locate(spec, name)),
+                )
+            )
     return notes
 
 

@@ -342,6 +342,7 @@ def _wire(
     wiring = sidecar.wire(config, view, names, previous_daemon, carried, min_api)
     if wiring.record is None:
         return None, located(wiring.notes)
+    notes += clients.host_flag_notes(view, wiring.record.clients, moved.old_sockets)
     dropped = _idiom(config, unit, view, wiring.record, str(resource.get("apiVersion", "")))
     _write_back(unit, view)
     return wiring.record, located([*moved.notes, *notes, *api_notes, *wiring.notes, *dropped])

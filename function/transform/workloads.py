@@ -366,6 +366,8 @@ def _inject(config: Config, resource: dict[str, Any], mode: Mode, meshes: set[st
     ]
     if wiring.record is None:
         return _Injected(None, notes, unmatched=unmatched)
+    host_notes = clients.host_flag_notes(spec, wiring.record.clients, moved.old_sockets)
+    notes += [about(m, s, f) for s, m, f in host_notes]
     socket = mode.client_socket(config)
     if socket is not None:
         notes += [about(m, s, f) for s, m, f in clients.repoint(spec, moved.old_sockets, socket)]
