@@ -260,14 +260,7 @@ def read(text: str) -> ResourceList:
             raise InputError("the input is refused: its JSON nests too deep to read") from None
         else:
             return _from_data(text, data, "json")
-    wrong = _NOT_PRINTABLE.search(text)
-    if wrong:
-        line = text.count("\n", 0, wrong.start()) + 1
-        column = wrong.start() - text.rfind("\n", 0, wrong.start())
-        raise InputError(
-            f"the input is not valid YAML: line {line}, column {column} holds the character "
-            f"U+{ord(wrong.group()):04X}, which YAML allows only escaped in a double-quoted string"
-        )
+    _check_characters(text)
     layout = cutter.scan(text)
     if layout is not None:
         try:
@@ -277,8 +270,29 @@ def read(text: str) -> ResourceList:
     return _read_composed(text)
 
 
+def _check_characters(text: str) -> None:
+    """Refuse characters YAML does not allow raw, wherever they are."""
+    wrong = _NOT_PRINTABLE.search(text)
+    if wrong:
+        line = text.count("\n", 0, wrong.start()) + 1
+        column = wrong.start() - text.rfind("\n", 0, wrong.start())
+        raise InputError(
+            f"the input is not valid YAML: line {line}, column {column} holds the character "
+            f"U+{ord(wrong.group()):04X}, which YAML allows only escaped in a double-quoted string"
+        )
+    # libyaml skips a byte order mark at the start of any line, and the function's
+    # positions would not; YAML allows one only at the start of the input.
+    bom = text.find("\n\ufeff")
+    if bom >= 0:
+        raise InputError(
+            f"the input is not valid YAML: line {text.count(chr(10), 0, bom) + 2} starts with "
+            "a byte order mark (U+FEFF), which YAML allows only at the start of the input"
+        )
+
+
 def read_stream(text: str) -> ResourceList:
     """A stream of YAML documents as a list whose items are its documents."""
+    _check_characters(text)
     try:
         documents = [n for n in nodes.compose_all(text) if n is not None]
     except yaml.YAMLError as error:
