@@ -247,11 +247,15 @@ def _describe(error: yaml.YAMLError, text: str = "", line: int = 0) -> str:
     return f"{problem}{where}"
 
 
-def read(text: str) -> ResourceList:
-    """Parse a ResourceList; raise InputError naming what is wrong."""
+def read(text: str, *, json: bool = True) -> ResourceList:
+    """Parse a ResourceList; raise InputError naming what is wrong.
+
+    `json=False` reads it as YAML only: for a working text whose line breaks were
+    translated, which JSON would accept where the input as it came is not JSON.
+    """
     if not text.strip():
         raise InputError("the input is empty; expected a ResourceList")
-    if text.lstrip().startswith("{"):
+    if json and text.lstrip().startswith("{"):
         try:
             data = jsontext.loads(text)
         except ValueError:

@@ -147,6 +147,19 @@ def unix_sockets(container: dict[str, Any]) -> list[str]:
     ]
 
 
+def socket_on_mount_point(container: dict[str, Any]) -> tuple[str, str] | None:
+    """(socket path, volume) when a volume is mounted at the very path of a unix socket
+    the daemon serves, as in `mountPath: /var/run/docker.sock` on an emptyDir: the path
+    is then a directory (or another mount), where dockerd cannot make its socket, so it
+    does not start."""
+    mounted = {
+        str(m.get("mountPath", "")).rstrip("/"): str(m.get("name"))
+        for m in listing(container.get("volumeMounts"))
+        if isinstance(m, dict)
+    }
+    return next(((p, mounted[p]) for p in unix_sockets(container) if p in mounted), None)
+
+
 def is_privileged(container: dict[str, Any]) -> bool:
     return mapping(container.get("securityContext")).get("privileged") is True
 

@@ -99,6 +99,13 @@ def _container_findings(container: dict[str, Any], in_init: bool, kind: str) -> 
             f"{how} {name!r} runs a {privileged}Docker daemon on "
             + ", ".join(li.address for li in daemons.listeners(container))
         ]
+        blocked = daemons.socket_on_mount_point(container)
+        if blocked:
+            found.append(
+                f"{how} {name!r} cannot start its Docker daemon: volume {blocked[1]!r} is "
+                f"mounted at {blocked[0]}, the path where dockerd makes its socket; "
+                "inject-docker replaces it"
+            )
         if how == "container" and kind in RUN_TO_COMPLETION_KINDS:
             found.append(
                 f"container {name!r} runs a Docker daemon as a plain container, which keeps "

@@ -9,9 +9,10 @@ Two old ways are recognised in a selected workload.
 - A Docker daemon the workload runs itself. One that works safely (a native
   sidecar with no unauthenticated TCP listener) is left alone, unless the
   config asks to replace existing daemons; one that listens on TCP without TLS,
-  or runs as a plain container in a Job (which then never completes), is
-  replaced. The user's own settings that are not the daemon's wiring (flags such
-  as `--storage-driver`, proxies in its environment, mounts such as the runner's
+  runs as a plain container in a Job (which then never completes), or cannot
+  start (a volume mounted where it makes its socket), is replaced. The user's
+  own settings that are not the daemon's wiring (flags such as
+  `--storage-driver`, proxies in its environment, mounts such as the runner's
   externals) are carried over to the new daemon; its wiring (listeners, TLS,
   data root, socket volume) is dropped; each is named in a result.
 """
@@ -129,6 +130,12 @@ def _reasons_to_replace(config: Config, daemon: dict[str, Any], where: str, kind
     address = daemons.unauthenticated_tcp(daemon)
     if address:
         reasons.append(f"it listens on {address} without TLS")
+    blocked = daemons.socket_on_mount_point(daemon)
+    if blocked:
+        reasons.append(
+            f"it cannot start: volume {blocked[1]!r} is mounted at {blocked[0]}, the path "
+            "where dockerd makes its socket"
+        )
     native = daemons.is_native_sidecar(daemon, where.startswith("initContainers"))
     if not native and kind in RUN_TO_COMPLETION_KINDS:
         reasons.append(f"as a plain container it keeps the {kind} from ever completing")
@@ -169,7 +176,7 @@ def _replace(
     name = str(daemon.get("name"))
     reasons = _reasons_to_replace(config, daemon, where, kind)
     sockets = daemons.unix_sockets(daemon)
-    state = _STATE_PATHS | {path.rpartition("/")[0] for path in sockets}
+    state = _STATE_PATHS | {path.rpartition("/")[0] for path in sockets} | set(sockets)
     args, dropped = _flags(daemon)
     group = carried.group
     kept_args = []
