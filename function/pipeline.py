@@ -80,13 +80,13 @@ def _run(text: str, config: Any, stream: bool) -> Run:
     source = Normalized(text)
     # NEL, LS and PS are not JSON whitespace: input they separate is JSON only to the
     # working text, where they became "\n", so it is read as the YAML it is.
-    as_json = source.text == source.untranslated
+    translated = source.text != source.untranslated
     rl = (
         resourcelist.read_stream(source.text)
         if stream
-        else resourcelist.read(source.text, json=as_json)
+        else resourcelist.read(source.text, json=not translated)
     )
-    if rl.format == "data" and source.untranslated != source.text:
+    if rl.format == "data" and translated:
         # Rewritten whole: no position is needed, and every character can keep its meaning.
         rl = resourcelist.read(source.untranslated)
     if config is None:
